@@ -1,0 +1,1 @@
+"""Check stage: limits, WeChat structure rules and (later) compliance rules → Findings."""
