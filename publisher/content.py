@@ -160,10 +160,9 @@ def _apply_front_matter(article: Article, doc, project: Project, findings: Findi
                              line, field=key)
             continue
         validator(meta, key, value, line, findings, project, doc)
-    if not meta.title:
-        if "title" not in data:
-            findings.error("front-matter/title-missing", "expected a 'title' field (WeChat requires one), found none",
-                           fm_line if doc.data is not None else 1, field="title")
+    if "title" not in data:
+        findings.error("front-matter/title-missing", "expected a 'title' field (WeChat requires one), found none",
+                       fm_line, field="title")
     if not meta.author:
         meta.author = project.default_author
 

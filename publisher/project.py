@@ -113,6 +113,7 @@ def _project_from_table(root: Path, table: dict, text: str) -> Project:
     values = {key: table[key] for key in _STRING_KEYS if key in table}
     project = Project(root=root, limits=_limits(table.get("limits", {}), text), raw=table, **values)
     _check_timezone(project, text)
+    _check_theme(project, text)
     for key in ("content", "layouts", "calendar", "cache"):
         _check_inside(root, getattr(project, key), key, text)
     return project
@@ -141,6 +142,17 @@ def _check_timezone(project: Project, text: str) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(CONFIG_FILE, _key_line(text, "timezone"), "tool.publisher.timezone",
                           f"expected an IANA time zone such as 'Asia/Shanghai', found {project.timezone!r}") from None
+
+
+def _check_theme(project: Project, text: str) -> None:
+    from publisher.render.layout import available_themes
+
+    known = available_themes(project.layouts_dir)
+    if project.theme not in known:
+        hint = difflib.get_close_matches(project.theme, known, n=1)
+        raise ConfigError(CONFIG_FILE, _key_line(text, "theme"), "tool.publisher.theme",
+                          f"expected one of the themes {', '.join(known)}, found '{project.theme}'"
+                          + (f"; did you mean '{hint[0]}'?" if hint else ""))
 
 
 def _check_inside(root: Path, relative: str, key: str, text: str) -> None:

@@ -29,10 +29,7 @@ def link_kind(href: str, text: str) -> str:
 
 def _same_url(href: str, text: str) -> bool:
     text = text.strip()
-    for prefix in ("", "http://", "https://", "mailto:"):
-        if prefix + text == href:
-            return True
-    return False
+    return any(prefix + text == href for prefix in ("", "http://", "https://", "mailto:"))
 
 
 @dataclass
