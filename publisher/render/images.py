@@ -81,7 +81,7 @@ def cover_crops(width: int, height: int, focus: str = "center") -> dict[str, tup
         crop_w, crop_h = (height * ratio, height) if width / height >= ratio else (width, width / ratio)
         x = _place(width - crop_w, focus, ("left", "right"))
         y = _place(height - crop_h, focus, ("top", "bottom"))
-        crops[name] = tuple(round(v, 6) for v in (x / width, y / height, (x + crop_w) / width, (y + crop_h) / height))
+        crops[name] = tuple(round(v, 4) for v in (x / width, y / height, (x + crop_w) / width, (y + crop_h) / height))
     return crops
 
 

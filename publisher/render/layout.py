@@ -94,7 +94,7 @@ def _theme_settings(path: Path) -> dict:
 def environment(layouts_dir: Path | None) -> Environment:
     loaders = [FileSystemLoader(str(layouts_dir))] if layouts_dir and layouts_dir.is_dir() else []
     loaders.append(FileSystemLoader(str(BUILTIN_LAYOUTS)))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(enabled_extensions=("html",), default=False),
                        keep_trailing_newline=False, auto_reload=True)
 
 
