@@ -354,7 +354,8 @@ def image_html(w: Walker, node, line: int | None) -> str:
     alt = _plain_text(node)
     asset = w.image_asset(src, line)
     width = f' data-w="{asset.width}"' if asset else ""
-    return f'<img class="img" src="{escape(src)}"{width} alt="{escape(alt)}">'
+    place = f' data-line="{line}"' if line else ""
+    return f'<img class="img"{place} src="{escape(src)}"{width} alt="{escape(alt)}">'
 
 
 def footnote_ref(w: Walker, node) -> str:
