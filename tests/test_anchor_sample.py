@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED, run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures/anchor-sample"

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import make_image, write
+
 from publisher.content import load_article
 from publisher.project import Project
 from publisher.render import default_digest, render_article
