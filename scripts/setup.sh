@@ -11,12 +11,12 @@ extras=""
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Color Emoji"; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     say "installing Chromium and CJK fonts (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
   else
     say "Chromium not found and apt-get unavailable: diagrams and layout checks will be skipped"
   fi

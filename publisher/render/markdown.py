@@ -230,8 +230,9 @@ def footnote_block(w: Walker, node) -> str:
     return ""
 
 
-def bullet_list(w: Walker, node, depth: int = 0) -> str:
-    return flat_list(w, node, depth)
+def bullet_list(w: Walker, node) -> str:
+    """A top-level list: its rows (nested levels included) in one block that spaces it from what follows."""
+    return f'<section class="list"{w.attr_line(node)}>{flat_list(w, node, 0)}</section>'
 
 
 def flat_list(w: Walker, node, depth: int) -> str:
