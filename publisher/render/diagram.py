@@ -8,8 +8,9 @@ One browser serves the whole process. It is started on the first diagram that is
 closed at exit, and driven from a thread of its own: Playwright's sync API is tied to the thread
 that started it, and this keeps diagrams working from any thread (the preview server's, say) and
 beside other Playwright users in the main thread. Each PNG is cached under
-`<cache_dir>/diagrams/`, keyed by the source, the mermaid.js build and `RENDERER`, so a diagram is
-rendered once and later builds never start a browser for it.
+`<cache_dir>/diagrams/`, keyed by the source, the mermaid.js build and `RENDERER`, with a JSON
+sidecar giving its display size (or Mermaid's error, for a source Mermaid rejects), so a diagram
+is rendered once and later builds never start a browser for it.
 """
 
 from __future__ import annotations
@@ -104,14 +105,18 @@ def render_mermaid(source: str, cache_dir: Path, *, mermaid_js: Path | None = No
         png, width, height = _browser.render(script, source)
     except DiagramError as exc:
         if exc.cacheable:  # so `check` does not start a browser again for the same mistake
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(meta_path, json.dumps({"error": str(exc), "detail": exc.detail}).encode())
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+                _write_atomically(meta_path, json.dumps({"error": str(exc), "detail": exc.detail}).encode())
         raise
     png = _fit(png, width, height)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(png_path, png)  # the sidecar last: it marks the PNG as complete
-    _write_atomically(meta_path, json.dumps({"width": width, "height": height, "bytes": len(png),
-                                             "mermaid": _fingerprint(script)}).encode())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(png_path, png)  # the sidecar last: it marks the PNG as complete
+        _write_atomically(meta_path, json.dumps({"width": width, "height": height, "bytes": len(png),
+                                                 "mermaid": _fingerprint(script)}).encode())
+    except OSError as exc:
+        raise DiagramUnavailable(f"cannot write the diagram cache in {folder}: {exc.strerror or exc}") from None
     return Diagram(path=png_path, width=width, height=height)
 
 
