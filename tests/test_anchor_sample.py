@@ -52,6 +52,16 @@ def test_sample_renders_every_construct(built, construct, pattern):
     assert re.search(pattern, built["html"], re.S), construct
 
 
+def test_sample_mermaid_diagram_becomes_an_image(built):
+    from publisher.browser import chromium_path
+    from publisher.render.diagram import find_mermaid_js
+
+    if not chromium_path() or not find_mermaid_js(Path.cwd()):
+        pytest.skip("Chromium or mermaid.js is not installed (bash scripts/setup.sh installs both)")
+    assert re.search(r'<img(?=[^>]*src="diagrams/[0-9a-f]{64}\.png")[^>]*>', built["html"])
+    assert "graph LR" not in built["html"]
+
+
 def test_sample_remote_image_is_an_error_not_silence(built):
     assert built["result"].returncode == 1
     rules = [f["rule"] for f in built["entry"]["findings"] if f["severity"] == "error"]

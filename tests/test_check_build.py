@@ -68,7 +68,8 @@ def test_build_writes_exact_html_preview_and_manifest(repo):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["articles"][0]
     content = (out / "2026/hello/content.html").read_text(encoding="utf-8")
-    assert entry["characters"] == len(content) and entry["budget"] == 20000
+    assert entry["bytes"] == len(content.encode()) and entry["budget"] == 20000
+    assert entry["characters"] == len("第一段链接[1]。图参考链接[1] 链接：https://x.org")
     assert entry["digest"] == "第一段链接[1]。" or entry["digest"].startswith("第一段")
     assert entry["images"][0] | {"src": "images/pic.png", "width": 300} == entry["images"][0]
     assert entry["cover"]["crops"]["2.35_1"] == "0_0_1_1"

@@ -155,6 +155,7 @@ def test_unknown_diagram_type_is_a_diagram_error(cache):
 # ---- without them (no browser needed) ----
 
 def test_missing_mermaid_js_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(diagram, "CHECKOUT_NPM", tmp_path / "no-checkout")
     monkeypatch.setattr(diagram._browser, "render", _no_browser)
     with pytest.raises(DiagramUnavailable, match="npm install") as caught:
         render_mermaid(FLOWCHART, tmp_path / ".publisher-cache", mermaid_js=tmp_path / "missing/mermaid.min.js")
@@ -184,6 +185,7 @@ def test_missing_playwright_says_how_to_install_it(tmp_path, monkeypatch):
 
 
 def test_find_mermaid_js_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(diagram, "CHECKOUT_NPM", tmp_path / "no-checkout")
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert find_mermaid_js(tmp_path) is None
     in_cache = tmp_path / ".publisher-cache/npm/node_modules/mermaid/dist/mermaid.min.js"

@@ -23,8 +23,8 @@ def check_limits(rendered: Rendered, project: Project) -> list:
     limits = project.limits
     if rendered.characters >= limits.content_chars:
         findings.error("limit/content-characters",
-                       f"expected fewer than {limits.content_chars:,} characters of HTML (WeChat's limit), found "
-                       f"{rendered.characters:,}; split the article or remove heavy formatting")
+                       f"expected fewer than {limits.content_chars:,} characters of text (WeChat's limit), found "
+                       f"{rendered.characters:,}; split the article")
     if rendered.size >= limits.content_bytes:
         findings.error("limit/content-size", f"expected less than {limits.content_bytes:,} bytes of HTML, found "
                        f"{rendered.size:,}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
 
 from publisher.content import Article
 from publisher.findings import Finding, FindingList
@@ -17,7 +18,8 @@ from publisher.render.layout import Theme, ThemeError, compose, load_theme, stri
 from publisher.render.links import References
 from publisher.render.markdown import RenderState, render_body
 
-RENDERER_VERSION = "1"  # bump when output changes for the same input: it invalidates check caches
+RENDERER_VERSION = "1"
+_TAG = re.compile(r"<[^>]*>")  # bump when output changes for the same input: it invalidates check caches
 
 
 @dataclass
@@ -33,7 +35,8 @@ class Rendered:
 
     @property
     def characters(self) -> int:
-        return len(self.html)
+        """Text characters, as WeChat's editor counts 正文字数 against the 20,000 limit (tags excluded)."""
+        return len(unescape(_TAG.sub("", self.html)))
 
     @property
     def size(self) -> int:
@@ -53,7 +56,8 @@ def render_article(article: Article, project: Project, theme: Theme | None = Non
         except ThemeError as exc:
             findings.error("theme/unknown", str(exc), article.line_of("theme"), field="theme")
             theme = load_theme(project.theme if article.meta.theme else "default", project.layouts_dir)
-    state = RenderState(article.folder, article.root, article.body_line, findings, theme.pygments_style)
+    state = RenderState(article.folder, article.root, article.body_line, findings, theme.pygments_style,
+                        cache_dir=project.cache_dir)
     body = render_body(article.body, state)
     annotated = compose(body, state.references, theme, project.layouts_dir)
     return Rendered(

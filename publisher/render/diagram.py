@@ -72,12 +72,18 @@ class DiagramError(Exception):
         self.line = int(found.group(1)) if found else None  # 1-based, within the diagram's source
 
 
+# a source checkout (pip install -e) keeps the copy scripts/setup.sh installed beside the package
+CHECKOUT_NPM = Path(__file__).resolve().parents[2] / NPM_PREFIX
+
+
 def find_mermaid_js(root: Path) -> Path | None:
-    """The browser build of mermaid.js: $PUBLISHER_MERMAID_JS, then the project's node_modules, then the npm cache."""
+    """The browser build of mermaid.js: $PUBLISHER_MERMAID_JS, the project's node_modules, its npm cache,
+    then the publisher checkout's own npm cache."""
     candidates = []
     if os.environ.get(ENV_VAR):
         candidates.append(Path(os.environ[ENV_VAR]).expanduser())
     candidates += [root / MERMAID_JS, root / NPM_PREFIX / MERMAID_JS]
+    candidates.append(CHECKOUT_NPM / MERMAID_JS)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()

@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
+from pathlib import Path
 
 from markdown_it import MarkdownIt
+from PIL import Image
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.gfm import gfm_plugin
 
@@ -52,6 +54,7 @@ class RenderState:
     assets: list[Asset] = field(default_factory=list)
     first_paragraph: str | None = None
     block_html: Sanitizer | None = None
+    cache_dir: Path | None = None  # where rendered diagrams are kept; None: diagrams stay code
 
 
 def render_body(markdown: str, state: RenderState) -> str:
@@ -181,13 +184,39 @@ def hr(w: Walker, node) -> str:
 
 def fence(w: Walker, node) -> str:
     language = (node.info or "").strip().split(maxsplit=1)[0].lower() if node.info else ""
-    if language and not code_stage.known_language(language):
+    if language == "mermaid" and (figure := diagram(w, node)):
+        return figure
+    if language and language != "mermaid" and not code_stage.known_language(language):
         w.state.findings.add("info", "code/unknown-language",
                              f"no highlighting for language '{language}'; shown as plain text", w.line(node))
     inner = code_stage.highlight(node.content, language or None, w.state.code_style)
     label = f'<section class="code-lang">{escape(language)}</section>' if language else ""
     return (f'<section class="code-block"{w.attr_line(node)}>{label}'
             f'<pre class="code-pre"><code class="code">{inner}</code></pre></section>')
+
+
+def diagram(w: Walker, node) -> str | None:
+    """A Mermaid diagram as a PNG image (WeChat keeps images; it breaks diagram SVG). None: show the code."""
+    from publisher.render.diagram import DiagramError, DiagramUnavailable, render_mermaid
+
+    if w.state.cache_dir is None:
+        return None
+    try:
+        picture = render_mermaid(node.content, w.state.cache_dir)
+    except DiagramUnavailable as exc:
+        w.state.findings.warning("diagram/unavailable", f"the diagram is shown as code: {exc}", w.line(node))
+        return None
+    except DiagramError as exc:
+        w.state.findings.error("diagram/invalid", f"expected a valid Mermaid diagram, found: {exc}", w.line(node))
+        return None
+    src = f"diagrams/{picture.path.name}"
+    with Image.open(picture.path) as image:
+        pixel_width, pixel_height = image.size
+    asset = Asset(src, picture.path, src, pixel_width, pixel_height, "PNG", picture.path.stat().st_size)
+    if all(existing.path != asset.path for existing in w.state.assets):
+        w.state.assets.append(asset)
+    return (f'<figure class="figure diagram"{w.attr_line(node)}><img class="img"{w.attr_line(node)} src="{src}" '
+            f'data-w="{pixel_width}" alt="diagram"></figure>')
 
 
 def math_block(w: Walker, node) -> str:
