@@ -19,7 +19,9 @@ class Finding:
     snippet: str | None = None  # the offending text or outerHTML, shortened
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """Required fields always (line may be null); optional ones only when set."""
+        required = ("path", "line", "rule", "severity", "message")
+        return {k: v for k, v in asdict(self).items() if k in required or v is not None}
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:

@@ -2,7 +2,7 @@
 
 ziamath is told to emit plain <path>s (no <use>/<symbol>/id, which WeChat drops), filled with
 `currentColor` so formulas follow the text colour in dark mode. Coordinates are rounded to one
-decimal: a tenth of a CSS pixel is invisible and halves the size of the SVG.
+decimal (ziamath's own precision setting): a tenth of a CSS pixel is invisible and it halves the SVG.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from functools import lru_cache
 
 INLINE_SIZE = 16.0  # px, close to body text
 BLOCK_SIZE = 17.0
-_NUMBER = re.compile(r"-?\d+\.\d+")
 _VIEWBOX = re.compile(r'viewBox="([^"]*)"')
 _PATH_DATA = re.compile(r'd="([^"]*)"')
 _COMMAND_SPACE = re.compile(r"\s*([MLQCZHVTSA])\s*", re.IGNORECASE)
@@ -28,6 +27,7 @@ def render_math(latex: str, display: bool) -> str:
     import ziamath
 
     ziafont.config.svg2 = False
+    ziafont.config.precision = ziamath.config.precision = 1
     try:
         math = ziamath.Math.fromlatex(latex, size=BLOCK_SIZE if display else INLINE_SIZE,
                                       color="currentColor", inline=not display)
@@ -39,7 +39,6 @@ def render_math(latex: str, display: bool) -> str:
 
 def _compact(svg: str, display: bool) -> str:
     svg = svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "")
-    svg = _NUMBER.sub(lambda m: _round(m.group()), svg)
     svg = _PATH_DATA.sub(lambda m: 'd="' + _tight(m.group(1)) + '"', svg)
     if display:
         style = "display:block;margin:0 auto;max-width:100%"
