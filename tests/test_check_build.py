@@ -99,3 +99,13 @@ def test_help_lists_the_commands(repo):
     assert result.returncode == 0
     for command in ("check", "build", "new", "themes"):
         assert command in result.stdout
+
+
+def test_cached_findings_without_a_line_survive_a_second_run(repo):
+    write(repo / "content/2026/hello/index.md", "---\ntitle: 没有封面\n---\n正文\n")
+    first = run_cli("check", "--format", "json", cwd=repo)
+    second = run_cli("check", "--format", "json", cwd=repo)
+    assert second.returncode == 0 and "Traceback" not in second.stderr, second.stderr
+    finding = json.loads(second.stdout)["files"][0]["findings"][0]
+    assert finding["rule"] == "cover/missing" and finding["line"] is None
+    assert json.loads(first.stdout)["files"][0]["findings"] == json.loads(second.stdout)["files"][0]["findings"]
