@@ -17,9 +17,9 @@ from html import escape
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from PIL import Image
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.gfm import gfm_plugin
+from PIL import Image
 
 from publisher.findings import FindingList
 from publisher.render import code as code_stage
