@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from publisher import yamlstrict
@@ -38,7 +38,7 @@ class Push:
     at: datetime  # aware
     line: int
     kind: str  # "articles" | "plan" | "unpublish"
-    mode: str = "publish"
+    mode: str = ""  # draft | publish | mass; "" until the account's default is applied
     articles: list[str] = field(default_factory=list)
     plan: str = ""
     owner: str = ""
@@ -65,7 +65,17 @@ def load_calendar(project: Project, text: str | None = None) -> Calendar:
         except (OSError, UnicodeDecodeError) as exc:
             findings.error("calendar/unreadable", f"expected a readable UTF-8 calendar file, found: {exc}")
             raise CalendarError(findings.items) from None
-    return parse_calendar(text, rel, findings)
+    calendar = parse_calendar(text, rel, findings)
+    names = {account.name for account in project.accounts}
+    for push in calendar.pushes:
+        if push.account and push.account not in names:
+            findings.error("calendar/account", f"expected one of the accounts {', '.join(sorted(names))}, found "
+                           f"'{push.account}'", push.line, field="account")
+        if push.kind == "articles" and not push.mode:
+            push.mode = project.account(push.account if push.account in names else None).default_mode
+    if findings.has_errors:
+        raise CalendarError(findings.items)
+    return calendar
 
 
 def parse_calendar(text: str, rel: str, findings: FindingList | None = None) -> Calendar:
@@ -161,11 +171,11 @@ def _fill(push: Push, entry: dict, path: tuple, doc, findings: FindingList, inde
             setattr(push, key, value)
     if push.kind != "articles":
         return
-    mode = entry.get("mode", "publish")
-    if mode not in MODES:
+    mode = entry.get("mode")
+    if mode is not None and mode not in MODES:
         findings.error("calendar/mode", f"expected mode draft, publish (发布) or mass (群发), found {mode!r}",
                        doc.line(*path, "mode"), field=f"pushes[{index}].mode")
-    push.mode = mode if mode in MODES else "publish"
+    push.mode = mode if mode in MODES else ""  # "": the account's default_mode, filled in by load_calendar
     articles = entry.get("articles")
     if isinstance(articles, str):
         articles = [articles]
@@ -230,3 +240,67 @@ def _rules(rules, calendar: Calendar, doc, findings: FindingList) -> None:
             findings.error("calendar/rules", f"expected a month like \"2026-12\", found '{month}'",
                            doc.line("rules", "topics", month), field=f"rules.topics.{month}")
         calendar.topics[str(month)] = str(topic)
+
+
+# ---- status -------------------------------------------------------------------------------------
+
+DONE = {"published", "sent", "drafted", "withdrawn"}
+
+
+def push_status(push: Push, record: dict | None, now: datetime, grace_hours: float) -> str:
+    """planned | scheduled | due | missed | in progress | published | failed, from the calendar and the ledger."""
+    if push.kind == "plan":
+        return "planned"
+    state = (record or {}).get("status")
+    if state in DONE:
+        return "published"
+    if state == "failed":
+        return "failed"
+    if push.at > now:
+        return "scheduled"
+    if state:
+        return "in progress"
+    late_hours = (now - push.at).total_seconds() / 3600
+    return "missed" if late_hours > grace_hours else "due"
+
+
+def to_ics(calendar: Calendar, statuses: dict[str, str], titles: dict[str, str], name: str) -> bytes:
+    """An iCalendar file of the pushes, which the team can subscribe to."""
+    from icalendar import Calendar as ICalendar
+    from icalendar import Event
+
+    ical = ICalendar()
+    ical.add("prodid", "-//publisher//content calendar//ZH")
+    ical.add("version", "2.0")
+    ical.add("x-wr-calname", name)
+    ical.add("x-wr-timezone", calendar.timezone.key)
+    for push in calendar.pushes:
+        event = Event()
+        event.add("uid", f"{push.id}@publisher")
+        event.add("dtstart", push.at)
+        event.add("dtend", push.at + timedelta(minutes=30))
+        event.add("dtstamp", push.at)
+        event.add("summary", summary(push, titles))
+        status = statuses.get(push.id, "")
+        details = [f"状态 status: {status}"] if status else []
+        details += [f"{i + 1}. {titles.get(key, key)} ({key})" for i, key in enumerate(push.articles)]
+        if push.owner:
+            details.append(f"负责人 owner: {push.owner}")
+        if push.reason:
+            details.append(f"原因 reason: {push.reason}")
+        event.add("description", "\n".join(details))
+        ical.add_component(event)
+    return ical.to_ical()
+
+
+MODE_LABELS = {"draft": "草稿", "publish": "发布", "mass": "群发"}
+
+
+def summary(push: Push, titles: dict[str, str]) -> str:
+    if push.kind == "plan":
+        return f"[计划] {push.plan}"
+    if push.kind == "unpublish":
+        return f"[撤回] {titles.get(push.unpublish, push.unpublish)}"
+    headline = titles.get(push.articles[0], push.articles[0])
+    more = f" 等 {len(push.articles)} 篇" if len(push.articles) > 1 else ""
+    return f"[{MODE_LABELS.get(push.mode, push.mode)}] {headline}{more}"

@@ -33,6 +33,34 @@ class Limits:
     image_bytes: int = 1_000_000
 
 
+ACCOUNT_TYPES = ("subscription", "service")  # 订阅号, 服务号
+MODES = ("draft", "publish", "mass")
+
+
+@dataclass(frozen=True)
+class Account:
+    """One WeChat account. Credentials come from environment variables named here, never from files."""
+
+    name: str = "main"
+    type: str = "subscription"
+    verified: bool = True
+    app_id_env: str = "WECHAT_APP_ID"
+    app_secret_env: str = "WECHAT_APP_SECRET"
+    api_base_env: str = "WECHAT_API_BASE"
+    default_mode: str = "publish"
+    grace_hours: float = 6.0  # a push later than this is "missed": reported, sent only with --send-missed
+
+    @property
+    def allowed_modes(self) -> tuple[str, ...]:
+        # since July 2025 unverified and personal accounts can only create drafts
+        return MODES if self.verified else ("draft",)
+
+    @property
+    def label(self) -> str:
+        kind = "订阅号" if self.type == "subscription" else "服务号"
+        return f"{self.name} ({kind}, {'verified' if self.verified else 'unverified'})"
+
+
 @dataclass
 class Project:
     root: Path
@@ -44,7 +72,18 @@ class Project:
     default_author: str = ""
     cache: str = ".publisher-cache"
     limits: Limits = field(default_factory=Limits)
+    accounts: tuple[Account, ...] = (Account(),)
+    ledger_branch: str = "publisher-ledger"
     raw: dict = field(default_factory=dict)  # the whole [tool.publisher] table, for later stages
+
+    def account(self, name: str | None = None) -> Account:
+        if name is None:
+            return self.accounts[0]
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts)
+        raise ConfigError(CONFIG_FILE, None, "--account", f"expected one of the accounts {known}, found '{name}'")
 
     @property
     def content_dir(self) -> Path:
@@ -70,7 +109,7 @@ class Project:
             return str(path)
 
 
-_STRING_KEYS = ("content", "calendar", "layouts", "theme", "timezone", "default_author", "cache")
+_STRING_KEYS = ("content", "calendar", "layouts", "theme", "timezone", "default_author", "cache", "ledger_branch")
 _TABLE_KEYS = ("limits", "accounts", "supervisors", "publish", "compliance", "stats")
 
 
@@ -111,7 +150,8 @@ def _project_from_table(root: Path, table: dict, text: str) -> Project:
             raise ConfigError(CONFIG_FILE, line, f"tool.publisher.{key}",
                               f"expected text, found {type(value).__name__} {value!r}")
     values = {key: table[key] for key in _STRING_KEYS if key in table}
-    project = Project(root=root, limits=_limits(table.get("limits", {}), text), raw=table, **values)
+    project = Project(root=root, limits=_limits(table.get("limits", {}), text),
+                      accounts=_accounts(table.get("accounts"), text), raw=table, **values)
     _check_timezone(project, text)
     _check_theme(project, text)
     for key in ("content", "layouts", "calendar", "cache"):
@@ -132,6 +172,48 @@ def _limits(table: dict, text: str) -> Limits:
                               f"expected a positive whole number, found {value!r}")
         values[key] = value
     return Limits(**values)
+
+
+def _accounts(entries, text: str) -> tuple[Account, ...]:
+    if entries is None:
+        return (Account(),)
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(CONFIG_FILE, _key_line(text, "accounts"), "tool.publisher.accounts",
+                          "expected [[tool.publisher.accounts]] tables, one per account")
+    accounts = [_account(entry, index, text) for index, entry in enumerate(entries)]
+    names = [a.name for a in accounts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(CONFIG_FILE, _key_line(text, "accounts"), "tool.publisher.accounts",
+                          f"expected distinct account names, found '{duplicates[0]}' twice")
+    return tuple(accounts)
+
+
+def _account(entry: dict, index: int, text: str) -> Account:
+    where = f"tool.publisher.accounts[{index}]"
+    line = _key_line(text, "accounts")
+    defaults = Account()
+    values = {}
+    for key, value in entry.items():
+        if key not in Account.__dataclass_fields__:
+            hint = difflib.get_close_matches(key, list(Account.__dataclass_fields__), n=1)
+            raise ConfigError(CONFIG_FILE, _key_line(text, key) or line, f"{where}.{key}",
+                              "unknown account setting" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise ConfigError(CONFIG_FILE, _key_line(text, key) or line, f"{where}.{key}",
+                              f"expected {expected.__name__}, found {value!r}")
+        values[key] = value
+    account = Account(**values)
+    if account.type not in ACCOUNT_TYPES:
+        raise ConfigError(CONFIG_FILE, _key_line(text, "type") or line, f"{where}.type",
+                          f"expected subscription (订阅号) or service (服务号), found '{account.type}'")
+    if account.default_mode not in MODES:
+        raise ConfigError(CONFIG_FILE, _key_line(text, "default_mode") or line, f"{where}.default_mode",
+                          f"expected draft, publish or mass, found '{account.default_mode}'")
+    return account
 
 
 def _check_timezone(project: Project, text: str) -> None:

@@ -35,7 +35,7 @@ def test_calendar_local_times_are_in_the_calendar_zone_not_the_machines():
     first, second = calendar.pushes
     assert first.at.astimezone(UTC) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     assert second.at.astimezone(UTC) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    assert first.mode == "publish" and first.articles == ["2026/a"] and second.kind == "plan"
+    assert first.mode == "" and first.articles == ["2026/a"] and second.kind == "plan"  # "": account default
 
 
 @pytest.mark.parametrize("text, line, needle", [
