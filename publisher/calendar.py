@@ -254,7 +254,7 @@ def push_status(push: Push, record: dict | None, now: datetime, grace_hours: flo
     state = (record or {}).get("status")
     if state in DONE:
         return "published"
-    if state == "failed":
+    if state == "failed" or (record or {}).get("error"):
         return "failed"
     if push.at > now:
         return "scheduled"

@@ -64,6 +64,33 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--author", help="default: default_author from [tool.publisher]")
     new.set_defaults(run=run_new)
 
+    publish = commands.add_parser("publish", help="publish what the calendar says is due, exactly once",
+                                  description="Reconcile calendar.yaml with the ledger: every push that is due and "
+                                  "not yet done is rendered, uploaded, drafted and sent. Without WeChat credentials "
+                                  "the embedded sandbox is used. Exit 0: done or nothing due; 1: something failed; "
+                                  "2: usage or settings error.")
+    publish.add_argument("--now", help="the time to act as (ISO 8601, or 'YYYY-MM-DD HH:MM' in the calendar's zone)")
+    publish.add_argument("--account", help="the account to publish for (default: the first in settings)")
+    publish.add_argument("--dry-run", action="store_true", help="show what would be done and the payloads; call nothing")
+    publish.add_argument("--send-missed", action="store_true",
+                         help="also send pushes missed by more than the account's grace period")
+    publish.add_argument("--format", choices=("text", "json"), default="text")
+    publish.set_defaults(run=run_publish)
+
+    calendar = commands.add_parser("calendar", help="upcoming and past pushes with their status")
+    calendar.add_argument("--ics", type=Path, metavar="FILE", help="also write an iCalendar file to subscribe to")
+    calendar.add_argument("--now", help="the time to act as (default: now)")
+    calendar.add_argument("--account", help="the account whose ledger gives the status")
+    calendar.add_argument("--format", choices=("text", "json"), default="text")
+    calendar.set_defaults(run=run_calendar)
+
+    sandbox = commands.add_parser("sandbox", help="run the local WeChat API emulator")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--state", type=Path, help="state folder (default: .publisher-cache/sandbox/<account>)")
+    sandbox.add_argument("--account", help="which account's settings and state to use")
+    sandbox.set_defaults(run=run_sandbox)
+
     themes = commands.add_parser("themes", help="list the themes an article can use")
     themes.set_defaults(run=run_themes)
     return parser
@@ -180,6 +207,133 @@ def run_new(args) -> int:
         _error(str(exc))
         return EXIT_USAGE
     _console().print(f"created [bold]{project.relative(path)}[/]: write, then `publisher check` and `publisher serve`")
+    return EXIT_OK
+
+
+def _now(text: str | None, zone):
+    from datetime import datetime
+
+    if not text:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SystemExit(_usage(f"--now: expected ISO 8601 or 'YYYY-MM-DD HH:MM', found '{text}'")) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _usage(message: str) -> int:
+    _error(message)
+    return EXIT_USAGE
+
+
+def _calendar(project):
+    from publisher.calendar import CalendarError, load_calendar
+
+    try:
+        return load_calendar(project)
+    except CalendarError as exc:
+        first = exc.findings[0]
+        raise SystemExit(_usage(f"{first.path}:{first.line}: {first.message} (run publisher check for all)")) from None
+
+
+def run_publish(args) -> int:
+    import json
+
+    from publisher.publish import open_run
+
+    project = _project(args)
+    account = project.account(args.account)
+    calendar = _calendar(project)
+    now = _now(args.now, calendar.timezone)
+    console = _console(stderr=args.format == "json")
+    say = (lambda line: None) if args.format == "json" else (lambda line: console.print(line, markup=False))
+    with open_run(project, account, now, dry_run=args.dry_run, send_missed=args.send_missed, say=say) as run:
+        say(f"publishing for {account.label} to {run.where}, as of {now.isoformat()}")
+        with _progress(args.format == "text") as tick:
+            outcomes = run.reconciler.run(calendar, progress=tick)
+    failed = any(o.result == "failed" for o in outcomes)
+    if args.format == "json":
+        print(json.dumps({"account": account.name, "now": now.isoformat(), "target": run.where,
+                          "dry_run": args.dry_run, "pushes": [o.__dict__ for o in outcomes]},
+                         ensure_ascii=False, indent=2))
+    else:
+        _print_outcomes(outcomes, console)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _print_outcomes(outcomes, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not outcomes:
+        console.print("[green]nothing due[/]")
+        return
+    colours = {"failed": "red", "skipped": "yellow", "publishing": "yellow", "planned": "cyan"}
+    table = Table(title="Pushes", title_justify="left")
+    for column in ("push", "mode", "articles", "result", "detail"):
+        table.add_column(column)
+    for o in outcomes:
+        colour = colours.get(o.result, "green")
+        detail = o.detail or "\n".join(o.urls)
+        table.add_row(escape(o.push_id), o.mode, escape(", ".join(o.articles)), f"[{colour}]{o.result}[/]",
+                      escape(detail))
+    console.print(table)
+
+
+def run_calendar(args) -> int:
+    import json
+
+    from publisher.calendar import push_status, summary, to_ics
+    from publisher.publish import article_titles, ledger_records
+
+    project = _project(args)
+    account = project.account(args.account)
+    calendar = _calendar(project)
+    now = _now(args.now, calendar.timezone)
+    records = ledger_records(project, account)
+    titles = article_titles(project, calendar)
+    statuses = {p.id: push_status(p, records.get(p.id), now, account.grace_hours) for p in calendar.pushes}
+    if args.ics:
+        args.ics.write_bytes(to_ics(calendar, statuses, titles, f"{account.name} 内容日历"))
+    rows = [{"id": p.id, "at": p.at.astimezone(calendar.timezone).strftime("%Y-%m-%d %a %H:%M"),
+             "status": statuses[p.id], "mode": p.mode or p.kind, "summary": summary(p, titles),
+             "owner": p.owner} for p in calendar.pushes]
+    if args.format == "json":
+        print(json.dumps({"timezone": calendar.timezone.key, "now": now.isoformat(), "pushes": rows},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
+    _print_calendar(rows, calendar.timezone.key, now, _console())
+    if args.ics:
+        _console().print(f"wrote {args.ics}")
+    return EXIT_OK
+
+
+def _print_calendar(rows, zone: str, now, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"published": "green", "scheduled": "cyan", "planned": "dim", "due": "yellow", "missed": "red",
+               "failed": "red", "in progress": "yellow"}
+    table = Table(title=f"Calendar ({zone}; now {now.astimezone().strftime('%Y-%m-%d %H:%M')})", title_justify="left")
+    for column in ("when", "status", "push", "owner"):
+        table.add_column(column)
+    for row in rows:
+        colour = colours.get(row["status"], "white")
+        table.add_row(row["at"], f"[{colour}]{row['status']}[/]", escape(row["summary"]), escape(row["owner"]))
+    console.print(table)
+
+
+def run_sandbox(args) -> int:
+    from publisher.wechat.sandbox import SandboxAccount, serve
+
+    project = _project(args)
+    account = project.account(args.account)
+    state = args.state or project.cache_dir / "sandbox" / account.name
+    sandbox_account = SandboxAccount(type=account.type, verified=account.verified)
+    _console(stderr=True).print(f"sandbox for {account.label} on http://{args.host}:{args.port} "
+                                f"(state in {state}); app id {sandbox_account.app_id}. Ctrl-C stops it.")
+    serve(state, args.host, args.port, sandbox_account)
     return EXIT_OK
 
 
