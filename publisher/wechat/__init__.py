@@ -1,0 +1,1 @@
+"""Talking to WeChat: the Official Account API client and `sandbox`, a local emulator of that API over HTTP."""
