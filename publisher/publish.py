@@ -28,7 +28,7 @@ from publisher.content import ArticleError, load_article
 from publisher.project import Account, Project
 from publisher.render import render_article
 from publisher.render.images import cover_crops, resolve_image
-from publisher.wechat.errors import AlreadySent, WeChatError
+from publisher.wechat.errors import AlreadySent, TransientError, WeChatError
 
 CLAIM_TIMEOUT = 30 * 60  # seconds after which another host's claim is considered abandoned
 POLL_DELAYS = (2, 4, 8, 15, 30)  # freepublish/get backoff inside one run (the daily quota is 100 calls)
@@ -294,7 +294,8 @@ class Reconciler:
         return result["media_id"]
 
     def _remember_upload(self, prepared, entry: dict) -> None:
-        checkpoint("after-upload-call")
+        # The call and this record are one step: uploadimg has no lookup, so a confirmation lost to a crash
+        # costs one repeated upload (invisible to readers); the steps readers can see are written ahead.
         record = {**entry, "sha256": prepared.sha256, "file": self.project.relative(prepared.source),
                   "endpoint": prepared.endpoint, "uploaded_at": now_iso(), "note": prepared.note}
         path = upload_path(self.account, prepared.sha256)
@@ -307,7 +308,7 @@ class Reconciler:
     def _ensure_draft(self, push: Push, record: dict, payload: list[dict], articles: list[dict]) -> str:
         media_id = record.get("draft_media_id")
         if not media_id and record.get("status") == "drafting":
-            media_id = self._find_draft(payload, record.get("draft_intent_at", ""))
+            media_id = self._find_draft(payload)
         if media_id and record.get("status") in ("submitting", "sending"):
             return media_id  # the draft may already be consumed: the next step looks WeChat's state up
         if media_id and self._draft_exists(media_id):
@@ -318,13 +319,22 @@ class Reconciler:
             self._record(push, "drafting", status="drafting", draft_intent_at=now_iso(),
                          articles=[_article_entry(item, self.source_commit) for item in articles])
             checkpoint("after-draft-intent")
-            media_id = self.client.draft_add(payload)
+            media_id = self._add_draft(payload)
             checkpoint("after-draft-call")
             self.say(f"  created draft {media_id}")
         self._record(push, f"draft {media_id}", status="draft-ready", error=None, draft_media_id=media_id,
                      articles=[_article_entry(item, self.source_commit) for item in articles])
         checkpoint("after-draft-record")
         return media_id
+
+    def _add_draft(self, payload: list[dict]) -> str:
+        try:
+            return self.client.draft_add(payload)
+        except TransientError:
+            found = self._find_draft(payload)  # the response was lost: did WeChat create it anyway?
+            if found:
+                return found
+            raise
 
     def _draft_exists(self, media_id: str) -> bool:
         try:
@@ -335,7 +345,7 @@ class Reconciler:
                 return False
             raise
 
-    def _find_draft(self, payload: list[dict], since: str) -> str | None:
+    def _find_draft(self, payload: list[dict]) -> str | None:
         """A draft an interrupted run created: same titles, in the same order."""
         titles = [article["title"] for article in payload]
         offset = 0

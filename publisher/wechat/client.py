@@ -50,7 +50,9 @@ STABLE_TOKEN = "cgi-bin/stable_token"
 TOKEN_MARGIN = 300  # seconds: refresh this long before the token expires (stable_token rotates 5 min early)
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # freepublish has no idempotency key: after an answer we never saw, a second submit could publish twice
-_NOT_REPEATABLE = frozenset({"freepublish/submit"})
+# No idempotency key: a repeat after a lost response could publish twice or leave an orphan draft.
+# The reconciler looks WeChat's state up instead (freepublish/batchget, draft/batchget).
+_NOT_REPEATABLE = frozenset({"freepublish/submit", "draft/add"})
 
 _logger = logging.getLogger(__name__)
 
