@@ -243,7 +243,10 @@ WORKER = textwrap.dedent("""
 
 def start_workers(repos: list[Path], count: int, tmp_path: Path) -> list[subprocess.Popen]:
     go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    temp = tmp_path / "temp"  # where a killed worker's temporary index is left behind
+    temp.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "TMPDIR": str(temp)}
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(repo), str(count), str(go)], env=env,
                                 stderr=subprocess.PIPE) for repo in repos]
     deadline = time.monotonic() + 30
@@ -295,6 +298,7 @@ def test_a_process_killed_mid_update_leaves_a_readable_ledger(tmp_path):
     ledger.update("after the crash", increment)
     assert ledger.read("counter.json") == {"n": n + 1}
     assert git.Repo(repo).git.status("--porcelain") == ""
+    assert not [p for p in (repo / ".git").rglob("*") if p.name.endswith(".lock") or p.name.startswith("record-")]
     subprocess.run(["git", "fsck", "--no-dangling"], cwd=repo, check=True, capture_output=True)
 
 
