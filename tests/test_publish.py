@@ -8,8 +8,8 @@ from pathlib import Path
 
 import git
 import pytest
-
 from conftest import run_cli, write
+
 from publisher.wechat.sandbox import SandboxAccount, start_sandbox
 
 CALENDAR = """\
