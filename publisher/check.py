@@ -36,7 +36,7 @@ class FileReport:
 
 
 def check(project: Project, paths: list[Path] | None = None, *, layout: bool = False, use_cache: bool = True,
-          progress=None) -> list[FileReport]:
+          progress=None, now=None) -> list[FileReport]:
     from publisher.cache import CheckCache
 
     cache = CheckCache(project) if use_cache else None
@@ -51,7 +51,7 @@ def check(project: Project, paths: list[Path] | None = None, *, layout: bool = F
     for path in html_files:
         reports.append(check_html_file(project, path, layout))
     if _wants_calendar(project, paths):
-        reports.append(check_calendar(project))
+        reports.append(check_calendar(project, reports, now))
     if cache:
         cache.save()
     return reports
@@ -133,15 +133,43 @@ def check_html_file(project: Project, path: Path, layout: bool = False) -> FileR
     return FileReport(rel, sorted(findings, key=_order), len(html))
 
 
-def check_calendar(project: Project) -> FileReport:
+def check_calendar(project: Project, reports: list[FileReport], now=None) -> FileReport:
+    from datetime import datetime
+
     from publisher.calendar import CalendarError, load_calendar
+    from publisher.lint.calendar_rules import check_calendar_rules
 
     rel = project.relative(project.calendar_path)
     try:
         calendar = load_calendar(project)
     except CalendarError as exc:
         return FileReport(rel, exc.findings)
-    return FileReport(rel, calendar.findings)
+    errors, tags = _article_facts(project, calendar, reports)
+    moment = now or datetime.now(calendar.timezone)
+    findings = [*calendar.findings, *check_calendar_rules(calendar, project, moment, errors, tags, rel)]
+    return FileReport(rel, sorted(findings, key=_order))
+
+
+def _article_facts(project: Project, calendar, reports: list[FileReport]) -> tuple[dict, dict]:
+    """For every article the calendar names: its error count (from this run's reports, else checked now)
+    and its tags plus title, for the monthly topics. Missing articles are left out."""
+    from publisher.content import ArticleError, load_article
+
+    by_path = {r.path: r for r in reports}
+    errors, tags = {}, {}
+    keys = {k for push in calendar.pushes for k in [*push.articles, push.unpublish] if k}
+    for key in sorted(keys):
+        path = project.content_dir / key / "index.md"
+        if not path.is_file():
+            continue
+        report = by_path.get(project.relative(path)) or check_article(project, path)
+        errors[key] = report.errors
+        try:
+            meta = load_article(path, project).meta
+            tags[key] = {*meta.tags, meta.title}
+        except ArticleError:
+            tags[key] = set()
+    return errors, tags
 
 
 def _order(finding: Finding):

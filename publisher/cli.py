@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also run the rules that need real layout, in headless Chromium")
     check.add_argument("--no-cache", action="store_true", help="re-check everything")
     check.add_argument("-v", "--verbose", action="store_true", help="show notes and the offending HTML")
+    check.add_argument("--now", help="the time calendar rules are judged at (default: now)")
     check.set_defaults(run=run_check)
 
     build = commands.add_parser("build", help="write each article's exact HTML, a phone preview and manifest.json")
@@ -140,7 +141,8 @@ def run_check(args) -> int:
         _error(f"no such file or folder: {exc}")
         return EXIT_USAGE
     with _progress(args.format == "text") as tick:
-        reports = check(project, paths or None, layout=args.layout, use_cache=not args.no_cache, progress=tick)
+        reports = check(project, paths or None, layout=args.layout, use_cache=not args.no_cache, progress=tick,
+                        now=_now(args.now, _zone(project)) if args.now else None)
     if args.format == "json":
         report.print_json(reports)
     elif args.format == "github":
@@ -220,6 +222,12 @@ def _now(text: str | None, zone):
     except ValueError:
         raise SystemExit(_usage(f"--now: expected ISO 8601 or 'YYYY-MM-DD HH:MM', found '{text}'")) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _zone(project):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(project.timezone)
 
 
 def _usage(message: str) -> int:

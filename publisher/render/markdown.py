@@ -35,10 +35,25 @@ ALERT_TITLES = {"NOTE": "说明", "TIP": "提示", "IMPORTANT": "重要", "WARNI
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
-@lru_cache(maxsize=1)
-def parser() -> MarkdownIt:
+FOOTNOTE_RULES = ["footnote_def", "footnote_ref", "footnote_tail", "footnote_inline"]
+
+
+@lru_cache(maxsize=2)
+def parser(footnotes: bool = True) -> MarkdownIt:
     # typographer stays off: authors' quotes and dashes are theirs, never rewritten
-    return MarkdownIt("commonmark", {"html": True}).use(gfm_plugin, dollarmath=True)
+    md = MarkdownIt("commonmark", {"html": True}).use(gfm_plugin, dollarmath=True)
+    if not footnotes:
+        md.disable(FOOTNOTE_RULES, ignoreInvalid=True)
+    return md
+
+
+def syntax_tree(markdown: str, state: RenderState) -> SyntaxTreeNode:
+    try:
+        return SyntaxTreeNode(parser().parse(markdown))
+    except ValueError:  # the footnote plugin can mis-nest tokens for a definition inside a definition
+        state.findings.warning("markdown/footnotes", "a footnote definition inside another could not be read; "
+                               "footnotes in this article are shown as text", state.body_line)
+        return SyntaxTreeNode(parser(footnotes=False).parse(markdown))
 
 
 @dataclass
@@ -58,8 +73,7 @@ class RenderState:
 
 
 def render_body(markdown: str, state: RenderState) -> str:
-    tokens = parser().parse(markdown)
-    tree = SyntaxTreeNode(tokens)
+    tree = syntax_tree(markdown, state)
     walker = Walker(state)
     state.block_html = walker.new_sanitizer()
     html = walker.children(tree)
