@@ -311,7 +311,7 @@ def run_calendar(args) -> int:
         print(json.dumps({"timezone": calendar.timezone.key, "now": now.isoformat(), "pushes": rows},
                          ensure_ascii=False, indent=2))
         return EXIT_OK
-    _print_calendar(rows, calendar.timezone.key, now, _console())
+    _print_calendar(rows, calendar.timezone.key, now.astimezone(calendar.timezone), _console())
     if args.ics:
         _console().print(f"wrote {args.ics}")
     return EXIT_OK
@@ -323,7 +323,7 @@ def _print_calendar(rows, zone: str, now, console) -> None:
 
     colours = {"published": "green", "scheduled": "cyan", "planned": "dim", "due": "yellow", "missed": "red",
                "failed": "red", "in progress": "yellow"}
-    table = Table(title=f"Calendar ({zone}; now {now.astimezone().strftime('%Y-%m-%d %H:%M')})", title_justify="left")
+    table = Table(title=f"Calendar ({zone}; now {now.strftime('%Y-%m-%d %H:%M')})", title_justify="left")
     for column in ("when", "status", "push", "owner"):
         table.add_column(column)
     for row in rows:

@@ -62,7 +62,11 @@ def plan(calendar: Calendar, records: dict[str, dict], now: datetime, account: A
         if push.kind == "plan" or (push.account or account.name) != account.name:
             continue
         status = push_status(push, records.get(push.id), now, account.grace_hours)
-        if status in ("due", "in progress", "failed"):
+        late = (now - push.at).total_seconds() / 3600 > account.grace_hours
+        if status == "failed" and late and not send_missed:
+            actions.append(Action(push, status, False, f"failed earlier and now more than {account.grace_hours:g} h "
+                                  "late; fix the cause, then run with --send-missed to retry it"))
+        elif status in ("due", "in progress", "failed"):
             actions.append(Action(push, status, True))
         elif status == "missed":
             why = "" if send_missed else (f"missed: due {push.at.isoformat()}, more than {account.grace_hours:g} h ago; "
@@ -553,7 +557,7 @@ class open_run:
         repo_id, commit = repository_identity(self.project)
         client, where = None, "nowhere (dry run: nothing is called or recorded)"
         if not self.dry_run:
-            self.connection = connect(self.project, self.account)
+            self.connection = connect(self.project, self.account, self.now)
             client, where = self.connection.client, self.connection.description
         reconciler = Reconciler(self.project, self.account, client, ledger, self.now, repo_id=repo_id,
                                 source_commit=commit, dry_run=self.dry_run, send_missed=self.send_missed,

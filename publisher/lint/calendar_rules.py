@@ -104,10 +104,10 @@ def _duplicates(calendar, project, now, findings, errors, tags):
 def _weekly_minimum(calendar, project, now, findings, errors, tags):
     if not calendar.min_per_week:
         return
-    sends = _sends(calendar)
-    if not sends:
+    slots = [p for p in calendar.pushes if p.kind in ("articles", "plan")]  # a planned slot fills its week
+    if not slots:
         return
-    weeks = Counter(p.at.astimezone(calendar.timezone).isocalendar()[:2] for p in sends)
+    weeks = Counter(p.at.astimezone(calendar.timezone).isocalendar()[:2] for p in slots)
     first, last = min(weeks), max(weeks)
     monday = datetime.fromisocalendar(first[0], first[1], 1)
     while monday.isocalendar()[:2] <= last:

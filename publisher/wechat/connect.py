@@ -26,7 +26,7 @@ class Connection:
             self.sandbox.stop()
 
 
-def connect(project: Project, account: Account) -> Connection:
+def connect(project: Project, account: Account, now=None) -> Connection:
     from publisher.wechat.client import WeChatClient
 
     app_id = os.environ.get(account.app_id_env, "").strip()
@@ -41,15 +41,17 @@ def connect(project: Project, account: Account) -> Connection:
         base = os.environ.get(account.api_base_env, "").strip() or DEFAULT_API_BASE
         where = "WeChat" if base == DEFAULT_API_BASE else f"WeChat through {base}"
         return Connection(WeChatClient(app_id, secret, api_base=base, **common), f"{where} as {account.label}")
-    return _embedded_sandbox(project, account, common)
+    return _embedded_sandbox(project, account, common, now)
 
 
-def _embedded_sandbox(project: Project, account: Account, common: dict) -> Connection:
+def _embedded_sandbox(project: Project, account: Account, common: dict, now=None) -> Connection:
     from publisher.wechat.client import WeChatClient
     from publisher.wechat.sandbox import SandboxAccount, start_sandbox
 
     sandbox_account = SandboxAccount(type=account.type, verified=account.verified)
     sandbox = start_sandbox(project.cache_dir / "sandbox" / account.name, sandbox_account)
+    if now is not None:  # the embedded account lives at the run's time, so daily quotas follow --now
+        sandbox.admin.clock_at_least(now.timestamp())
     client = WeChatClient(sandbox_account.app_id, sandbox_account.app_secret, api_base=sandbox.base_url, **common)
     description = (f"the embedded sandbox at {sandbox.base_url} (no {account.app_id_env}/{account.app_secret_env} "
                    f"set): nothing reaches WeChat; `publisher sandbox` shows what went out")

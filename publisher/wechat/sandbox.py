@@ -1212,9 +1212,12 @@ class Sandbox:
             return JSONResponse(self.state.data["account"])
 
     async def admin_clock(self, request: Request) -> Response:
-        """POST {"advance": seconds}: move the sandbox's clock forward (token expiry, daily quotas)."""
+        """POST {"advance": seconds} or {"at": epoch seconds}: move the sandbox's clock forward (token expiry,
+        daily quotas; the embedded sandbox follows a run's --now). The clock never goes back."""
         body = await request.json()
         advance = body.get("advance", 0) if isinstance(body, dict) else None
+        if isinstance(body, dict) and isinstance(body.get("at"), int | float):
+            advance = max(0.0, body["at"] - self.state.now())
         if not isinstance(advance, int | float) or advance < 0:
             return JSONResponse({"error": "advance must be a number of seconds ≥ 0"}, status_code=400)
         with self.state.lock:
@@ -1374,6 +1377,9 @@ class SandboxAdmin:
 
     def advance_clock(self, seconds: float) -> dict:
         return self._request("POST", "clock", {"advance": seconds})
+
+    def clock_at_least(self, epoch: float) -> dict:
+        return self._request("POST", "clock", {"at": epoch})
 
 
 class _Protocol(H11Protocol):
