@@ -254,10 +254,10 @@ def push_status(push: Push, record: dict | None, now: datetime, grace_hours: flo
     state = (record or {}).get("status")
     if state in DONE:
         return "published"
+    if push.at > now:  # never before its time, whatever an earlier attempt left behind
+        return "scheduled"
     if state == "failed" or (record or {}).get("error"):
         return "failed"
-    if push.at > now:
-        return "scheduled"
     if state:
         return "in progress"
     late_hours = (now - push.at).total_seconds() / 3600

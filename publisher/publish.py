@@ -426,6 +426,7 @@ class Reconciler:
 
     def _mass_send(self, push: Push, media_id: str, outcome: Outcome) -> None:
         clientmsgid = self.clientmsgid(push)
+        resumed = (self.ledger.snapshot().read(push_path(self.account, push.id)) or {}).get("status") == "sending"
         self._record(push, "sending", status="sending", clientmsgid=clientmsgid, send_intent_at=now_iso())
         checkpoint("after-send-intent")
         try:
@@ -433,9 +434,10 @@ class Reconciler:
         except AlreadySent as exc:
             result = {"msg_id": exc.msg_id, "note": "already sent (45065)"}
         except WeChatError as exc:
-            if exc.errcode != 40007:
+            if exc.errcode != 40007 or not resumed:
                 raise
-            result = {"msg_id": None, "note": "draft consumed by an earlier send"}  # ours, per the intent above
+            # an earlier run wrote "sending" and was cut off: its send consumed the draft
+            result = {"msg_id": None, "note": "draft consumed by the interrupted earlier send"}
         checkpoint("after-send-call")
         self._record(push, f"sent {result.get('msg_id')}", status="sent", msg_id=result.get("msg_id"),
                      msg_data_id=result.get("msg_data_id"), claim=None)
@@ -553,12 +555,13 @@ class open_run:
     def __enter__(self) -> Run:
         from publisher.wechat.connect import connect
 
-        ledger = open_ledger(self.project)
         repo_id, commit = repository_identity(self.project)
-        client, where = None, "nowhere (dry run: nothing is called or recorded)"
+        client, where, embedded = None, "nowhere (dry run: nothing is called or recorded)", False
         if not self.dry_run:
             self.connection = connect(self.project, self.account, self.now)
             client, where = self.connection.client, self.connection.description
+            embedded = self.connection.sandbox is not None
+        ledger = open_ledger(self.project, sandbox=embedded)
         reconciler = Reconciler(self.project, self.account, client, ledger, self.now, repo_id=repo_id,
                                 source_commit=commit, dry_run=self.dry_run, send_missed=self.send_missed,
                                 say=self.say)
@@ -569,11 +572,14 @@ class open_run:
             self.connection.close()
 
 
-def open_ledger(project: Project):
+def open_ledger(project: Project, *, sandbox: bool = False):
+    """The ledger branch; the embedded sandbox's publications go to a local branch of their own, never pushed."""
     from publisher.ledger import Ledger, LedgerError
     from publisher.project import CONFIG_FILE, ConfigError
 
     try:
+        if sandbox:
+            return Ledger(project.root, branch=f"{project.ledger_branch}-sandbox", remote=None)
         return Ledger(project.root, branch=project.ledger_branch)
     except LedgerError as exc:
         raise ConfigError(CONFIG_FILE, None, None, f"publishing needs the repository's git history for its "
@@ -593,9 +599,14 @@ def repository_identity(project: Project) -> tuple[str, str]:
 
 
 def ledger_records(project: Project, account: Account) -> dict[str, dict]:
+    """What the ledger says about each push: the real one with credentials set, else the sandbox's."""
+    from publisher.ledger import LedgerError
+    from publisher.project import ConfigError
+    from publisher.wechat.connect import credentials_configured
+
     try:
-        return push_records(open_ledger(project).snapshot(), account)
-    except Exception:  # no git repository or no ledger yet: nothing has been published
+        return push_records(open_ledger(project, sandbox=not credentials_configured(account)).snapshot(), account)
+    except (LedgerError, ConfigError):  # no git repository: nothing has been published from here
         return {}
 
 

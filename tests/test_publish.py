@@ -269,7 +269,8 @@ def test_only_one_credential_is_a_usage_error(site):
 
 def test_calendar_shows_statuses_and_exports_ics(site, sandbox):
     publish(site, sandbox, "2026-12-01 08:05")
-    listing = run_cli("calendar", "--now", "2026-12-02 20:00", "--format", "json", "--ics", "team.ics", cwd=site)
+    listing = run_cli("calendar", "--now", "2026-12-02 20:00", "--format", "json", "--ics", "team.ics", cwd=site,
+                      env=env_for(sandbox))
     statuses = [p["status"] for p in json.loads(listing.stdout)["pushes"]]
     assert statuses == ["published", "missed", "scheduled", "planned"]
     ics = (site / "team.ics").read_text()

@@ -26,6 +26,10 @@ class Connection:
             self.sandbox.stop()
 
 
+def credentials_configured(account: Account) -> bool:
+    return bool(os.environ.get(account.app_id_env, "").strip() and os.environ.get(account.app_secret_env, "").strip())
+
+
 def connect(project: Project, account: Account, now=None) -> Connection:
     from publisher.wechat.client import WeChatClient
 
