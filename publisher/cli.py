@@ -304,7 +304,7 @@ def run_calendar(args) -> int:
     statuses = {p.id: push_status(p, records.get(p.id), now, account.grace_hours) for p in calendar.pushes}
     if args.ics:
         args.ics.write_bytes(to_ics(calendar, statuses, titles, f"{account.name} 内容日历"))
-    rows = [{"id": p.id, "at": p.at.astimezone(calendar.timezone).strftime("%Y-%m-%d %a %H:%M"),
+    rows = [{"id": p.id, "time": p.at.isoformat(), "at": p.at.astimezone(calendar.timezone).strftime("%Y-%m-%d %a %H:%M"),
              "status": statuses[p.id], "mode": p.mode or p.kind, "summary": summary(p, titles),
              "owner": p.owner} for p in calendar.pushes]
     if args.format == "json":
