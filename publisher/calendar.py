@@ -248,10 +248,12 @@ DONE = {"published", "sent", "drafted", "withdrawn"}
 
 
 def push_status(push: Push, record: dict | None, now: datetime, grace_hours: float) -> str:
-    """planned | scheduled | due | missed | in progress | published | failed, from the calendar and the ledger."""
+    """planned | scheduled | due | missed | in progress | published | drafted | failed, from calendar and ledger."""
     if push.kind == "plan":
         return "planned"
     state = (record or {}).get("status")
+    if state == "drafted":
+        return "drafted"  # a draft push is done once the draft is in the draft box
     if state in DONE:
         return "published"
     if push.at > now:  # never before its time, whatever an earlier attempt left behind

@@ -321,7 +321,7 @@ def _print_calendar(rows, zone: str, now, console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    colours = {"published": "green", "scheduled": "cyan", "planned": "dim", "due": "yellow", "missed": "red",
+    colours = {"published": "green", "drafted": "green", "scheduled": "cyan", "planned": "dim", "due": "yellow", "missed": "red",
                "failed": "red", "in progress": "yellow"}
     table = Table(title=f"Calendar ({zone}; now {now.strftime('%Y-%m-%d %H:%M')})", title_justify="left")
     for column in ("when", "status", "push", "owner"):
