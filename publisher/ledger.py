@@ -28,6 +28,8 @@ from pathlib import Path
 
 import git
 
+from publisher.faults import checkpoint
+
 RECORD_MODE = "100644"
 SNAPSHOT_CACHE = 16  # snapshots kept per Ledger (one per commit sha)
 # what a remote says when another push was updating the branch at the same moment: retry, not give up
@@ -211,6 +213,7 @@ class Ledger:
             new = self._commit(entries, snapshot, [tip] if tip else [], message)
             if new is None:
                 return tip or ""
+            checkpoint("ledger-write")
             if self._remote:
                 accepted, last = self._push(new, tip)
                 if accepted:

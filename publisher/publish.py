@@ -25,6 +25,7 @@ from pathlib import Path
 from publisher.assets import AssetError, prepare_body_image, prepare_cover
 from publisher.calendar import Calendar, Push, push_status
 from publisher.content import ArticleError, load_article
+from publisher.faults import checkpoint
 from publisher.project import Account, Project
 from publisher.render import render_article
 from publisher.render.images import cover_crops, resolve_image
@@ -37,12 +38,6 @@ FINAL = {"published", "sent", "drafted", "withdrawn"}
 
 class PushFailed(Exception):
     """This push cannot go out in this run; the message says why. Other pushes go on."""
-
-
-def checkpoint(name: str) -> None:
-    """Crash injection for the exactly-once tests: PUBLISHER_CRASH_AT=<name> kills the process here."""
-    if os.environ.get("PUBLISHER_CRASH_AT") == name:
-        os._exit(137)
 
 
 # ---- plan ---------------------------------------------------------------------------------------
