@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import ipaddress
 import json
 import os
@@ -238,23 +239,21 @@ class Upload:
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict[str, Upload]:
-    """multipart/form-data → {field name: Upload}; small and exact (no extra dependency)."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not match:
-        raise WeChatError(41005)
-    delimiter = b"--" + match.group(1).encode("latin-1")
+    """multipart/form-data → {field name: Upload}, parsed by python-multipart (what Starlette uses)."""
+    from python_multipart import parse_form
+    from python_multipart.exceptions import FormParserError
+
     parts: dict[str, Upload] = {}
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break  # the closing delimiter
-        head, _, data = chunk.partition(b"\r\n\r\n")
-        data = data.removesuffix(b"\r\n")
-        disposition = next((line for line in head.decode("utf-8", "replace").split("\r\n")
-                            if line.lower().startswith("content-disposition:")), "")
-        name = re.search(r'\bname="([^"]*)"', disposition)
-        filename = re.search(r'\bfilename="([^"]*)"', disposition)
-        if name:
-            parts[name.group(1)] = Upload(name.group(1), filename.group(1) if filename else "", data)
+
+    def on_file(file) -> None:
+        name = (file.field_name or b"").decode("utf-8", "replace")
+        file.file_object.seek(0)
+        parts[name] = Upload(name, (file.file_name or b"").decode("utf-8", "replace"), file.file_object.read())
+
+    try:
+        parse_form({"Content-Type": content_type.encode("latin-1")}, io.BytesIO(body), lambda field: None, on_file)
+    except (FormParserError, ValueError):
+        raise WeChatError(41005) from None
     return parts
 
 
