@@ -267,7 +267,22 @@ def run_publish(args) -> int:
                          ensure_ascii=False, indent=2))
     else:
         _print_outcomes(outcomes, console)
+        if args.dry_run:
+            _print_payloads(outcomes, console)
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _print_payloads(outcomes, console) -> None:
+    """The exact draft/add bodies (content shortened here; --format json has it whole)."""
+    import json
+
+    for outcome in outcomes:
+        if not outcome.payload:
+            continue
+        shown = {"articles": [{**article, "content": f"{article['content'][:120]}… ({len(article['content']):,} "
+                                                      "characters in all)"} for article in outcome.payload["articles"]]}
+        console.print(f"draft/add for {outcome.push_id}:", markup=False)
+        console.print(json.dumps(shown, ensure_ascii=False, indent=2), markup=False, highlight=False)
 
 
 def _print_outcomes(outcomes, console) -> None:

@@ -105,6 +105,7 @@ class Outcome:
     result: str  # published | sent | drafted | withdrawn | skipped | failed | planned (dry run) | publishing
     detail: str = ""
     urls: list[str] = field(default_factory=list)
+    payload: dict | None = None  # on a dry run: the exact draft/add body
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Reconciler:
             return outcome
         try:
             if self.dry_run:
-                outcome.result, outcome.detail = "planned", self._dry_run(push)
+                outcome.result, outcome.detail = "planned", self._dry_run(push, outcome)
             elif push.kind == "unpublish":
                 self._withdraw(push, outcome)
             else:
@@ -272,6 +273,8 @@ class Reconciler:
 
     def _upload_body_image(self, path: Path) -> str:
         prepared = prepare_body_image(path)
+        if self.dry_run:
+            return self._would_upload(prepared)
         cached = self._cached_upload(prepared.sha256)
         if cached:
             return cached["url"]
@@ -285,12 +288,20 @@ class Reconciler:
 
     def _upload_cover(self, path: Path) -> str:
         prepared = prepare_cover(path)
+        if self.dry_run:
+            return self._would_upload(prepared)
         cached = self._cached_upload(prepared.sha256)
         if cached and cached.get("media_id"):
             return cached["media_id"]
         result = self.client.add_image_material(prepared.data, prepared.filename)
         self._remember_upload(prepared, {"url": result.get("url", ""), "media_id": result["media_id"]})
         return result["media_id"]
+
+    def _would_upload(self, prepared) -> str:
+        cached = self._cached_upload(prepared.sha256)
+        if cached:
+            return cached.get("media_id") if prepared.endpoint == "material" and cached.get("media_id") else cached["url"]
+        return f"<{prepared.endpoint}: {self.project.relative(prepared.source)}>"
 
     def _remember_upload(self, prepared, entry: dict) -> None:
         # The call and this record are one step: uploadimg has no lookup, so a confirmation lost to a crash
@@ -471,13 +482,17 @@ class Reconciler:
 
     # -- dry run ----------------------------------------------------------------------------------
 
-    def _dry_run(self, push: Push) -> str:
+    def _dry_run(self, push: Push, outcome: Outcome) -> str:
+        """What would be sent, with the exact draft/add payload; uploads not yet made show as <endpoint: file>."""
         if push.kind == "unpublish":
             return f"would withdraw {push.unpublish}"
         articles = [self._prepare_article(key) for key in push.articles]
+        outcome.payload = {"articles": [self._article_payload(item, single=len(articles) == 1) for item in articles]}
         sizes = ", ".join(f"{item['key']} ({item['rendered'].characters:,} characters, "
                           f"{len(item['rendered'].assets)} images)" for item in articles)
-        return f"would {push.mode} {sizes}"
+        then = {"publish": "freepublish/submit", "mass": f"message/mass/sendall (clientmsgid {self.clientmsgid(push)})",
+                "draft": "nothing more (stays a draft)"}[push.mode]
+        return f"would draft/add {sizes}, then {then}"
 
 
 class _AlreadyDone(Exception):
@@ -548,10 +563,11 @@ class open_run:
         self.connection = None
 
     def __enter__(self) -> Run:
-        from publisher.wechat.connect import connect
+        from publisher.wechat.connect import connect, credentials_configured
 
         repo_id, commit = repository_identity(self.project)
-        client, where, embedded = None, "nowhere (dry run: nothing is called or recorded)", False
+        client, where = None, "nowhere (dry run: nothing is called or recorded)"
+        embedded = not credentials_configured(self.account)
         if not self.dry_run:
             self.connection = connect(self.project, self.account, self.now)
             client, where = self.connection.client, self.connection.description

@@ -281,3 +281,22 @@ def test_calendar_shows_statuses_and_exports_ics(site, sandbox):
     assert statuses == ["published", "missed", "scheduled", "planned"]
     ics = (site / "team.ics").read_text()
     assert ics.count("BEGIN:VEVENT") == 4 and "DTSTART" in ics and "文章first" in ics
+
+
+def test_dry_run_shows_the_exact_payload(site, sandbox):
+    publish(site, sandbox, "2026-12-01 08:05")  # uploads the first push's images
+    outcome = publish(site, sandbox, "2026-12-02 08:05", "--dry-run")
+    push = json.loads(outcome.stdout)["pushes"][0]
+    article = push["payload"]["articles"][0]
+    assert article["title"] == "文章third" and "<img" in article["content"]
+    assert "<uploadimg: content/2026/third/a.png>" in article["content"]
+    assert article["thumb_media_id"] == "<material: content/2026/third/cover.jpg>"
+    assert "sendall" in push["detail"] and "clientmsgid" in push["detail"]
+
+
+def test_local_times_do_not_depend_on_the_machines_zone(site):
+    listings = [run_cli("calendar", "--now", "2026-11-30 12:00", "--format", "json", cwd=site, env={"TZ": zone}).stdout
+                for zone in ("UTC", "Asia/Shanghai", "America/Los_Angeles")]
+    times = [[p["time"] for p in json.loads(listing)["pushes"]] for listing in listings]
+    assert times[0] == times[1] == times[2]
+    assert times[0][0] == "2026-12-01T08:00:00+08:00"
