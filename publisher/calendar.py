@@ -36,7 +36,8 @@ class CalendarError(Exception):
 class Push:
     id: str
     at: datetime  # aware
-    line: int
+    line: int  # first line of the entry in calendar.yaml
+    end_line: int = 0  # last line of the entry (approval checks blame exactly these lines)
     kind: str  # "articles" | "plan" | "unpublish"
     mode: str = ""  # draft | publish | mass; "" until the account's default is applied
     articles: list[str] = field(default_factory=list)
@@ -153,7 +154,8 @@ def _push(index: int, entry, zone: ZoneInfo, doc, findings: FindingList) -> Push
         findings.error("calendar/push-kind", f"expected exactly one of articles, plan or unpublish, found {found}",
                        line, field=f"pushes[{index}]")
         return None
-    push = Push(id="", at=at or datetime.now(zone), line=line, kind=kinds[0])
+    end_line = max(number for key, number in doc.lines.items() if key[:2] == path)
+    push = Push(id="", at=at or datetime.now(zone), line=line, end_line=end_line, kind=kinds[0])
     _fill(push, entry, path, doc, findings, index)
     if at is None:
         return None
