@@ -37,8 +37,8 @@ class Push:
     id: str
     at: datetime  # aware
     line: int  # first line of the entry in calendar.yaml
-    end_line: int = 0  # last line of the entry (approval checks blame exactly these lines)
     kind: str  # "articles" | "plan" | "unpublish"
+    end_line: int = 0  # last line of the entry (approval checks blame exactly these lines)
     mode: str = ""  # draft | publish | mass; "" until the account's default is applied
     articles: list[str] = field(default_factory=list)
     plan: str = ""
