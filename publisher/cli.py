@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true", help="show what would be done and the payloads; call nothing")
     publish.add_argument("--send-missed", action="store_true",
                          help="also send pushes missed by more than the account's grace period")
+    publish.add_argument("--require-approval", action="store_true",
+                         help="publish only pushes whose articles and calendar entry a supervisor approved in a "
+                         "pull request (always on in GitHub Actions)")
     publish.add_argument("--format", choices=("text", "json"), default="text")
     publish.set_defaults(run=run_publish)
 
@@ -256,8 +259,15 @@ def run_publish(args) -> int:
     now = _now(args.now, calendar.timezone)
     console = _console(stderr=args.format == "json")
     say = (lambda line: None) if args.format == "json" else (lambda line: console.print(line, markup=False))
-    with open_run(project, account, now, dry_run=args.dry_run, send_missed=args.send_missed, say=say) as run:
+    import os
+
+    in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    require_approval = args.require_approval or in_actions
+    with open_run(project, account, now, dry_run=args.dry_run, send_missed=args.send_missed,
+                  require_approval=require_approval, say=say) as run:
         say(f"publishing for {account.label} to {run.where}, as of {now.isoformat()}")
+        say("approval check: on (supervisors: " + ", ".join(project.supervisors) + ")" if require_approval else
+            "approval check: off (outside GitHub Actions; --require-approval turns it on)")
         with _progress(args.format == "text") as tick:
             outcomes = run.reconciler.run(calendar, progress=tick)
     failed = any(o.result == "failed" for o in outcomes)

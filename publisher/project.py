@@ -74,6 +74,7 @@ class Project:
     limits: Limits = field(default_factory=Limits)
     accounts: tuple[Account, ...] = (Account(),)
     ledger_branch: str = "publisher-ledger"
+    supervisors: tuple[str, ...] = ()  # GitHub logins whose PR approval allows publication
     raw: dict = field(default_factory=dict)  # the whole [tool.publisher] table, for later stages
 
     def account(self, name: str | None = None) -> Account:
@@ -151,7 +152,8 @@ def _project_from_table(root: Path, table: dict, text: str) -> Project:
                               f"expected text, found {type(value).__name__} {value!r}")
     values = {key: table[key] for key in _STRING_KEYS if key in table}
     project = Project(root=root, limits=_limits(table.get("limits", {}), text),
-                      accounts=_accounts(table.get("accounts"), text), raw=table, **values)
+                      accounts=_accounts(table.get("accounts"), text),
+                      supervisors=_supervisors(table.get("supervisors", []), text), raw=table, **values)
     _check_timezone(project, text)
     _check_theme(project, text)
     for key in ("content", "layouts", "calendar", "cache"):
@@ -172,6 +174,13 @@ def _limits(table: dict, text: str) -> Limits:
                               f"expected a positive whole number, found {value!r}")
         values[key] = value
     return Limits(**values)
+
+
+def _supervisors(value, text: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(CONFIG_FILE, _key_line(text, "supervisors"), "tool.publisher.supervisors",
+                          f"expected a list of GitHub logins such as [\"alice\"], found {value!r}")
+    return tuple(v.strip().lstrip("@") for v in value)
 
 
 def _accounts(entries, text: str) -> tuple[Account, ...]:

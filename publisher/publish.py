@@ -121,6 +121,7 @@ class Reconciler:
     send_missed: bool = False
     say: object = print  # one line per step, for people
     sleep: object = time.sleep
+    approval: object = None  # publisher.approval.ApprovalChecker when approval is required
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def run(self, calendar: Calendar, progress=None) -> list[Outcome]:
@@ -203,13 +204,30 @@ class Reconciler:
 
     # -- publish ----------------------------------------------------------------------------------
 
+    def _approve(self, push: Push) -> dict | None:
+        """The PRs and supervisors that approved this push; PushFailed (the push waits) when any is missing."""
+        if self.approval is None:
+            return None
+        from publisher.approval import ApprovalError, NotApproved
+
+        folders = [self.project.content_dir / key for key in (push.articles or [push.unpublish])]
+        try:
+            approved = self.approval.check_push(folders, self.project.calendar_path, (push.line, push.end_line))
+        except (NotApproved, ApprovalError) as exc:
+            raise PushFailed(f"not approved: {exc}") from None
+        return {"prs": approved.prs, "commits": approved.commits}
+
     def _publish(self, push: Push, outcome: Outcome) -> None:
+        approval = self._approve(push)
         try:
             record = self._claim(push)
         except _AlreadyDone as done:
             outcome.result, outcome.detail = done.record["status"], "already done (ledger)"
             return
         self.say(f"{push.id}: {push.mode} of {', '.join(push.articles)}")
+        if approval:
+            self._record(push, "approved by " + ", ".join(sorted({a for pr in approval["prs"] for a in pr["approvers"]})),
+                         approval=approval)
         if record.get("publish_id"):  # submitted by an earlier run: only the result is missing
             self._poll_publication(push, record["publish_id"], outcome)
             return
@@ -452,6 +470,7 @@ class Reconciler:
     # -- withdraw ---------------------------------------------------------------------------------
 
     def _withdraw(self, push: Push, outcome: Outcome) -> None:
+        approval = self._approve(push)
         try:
             self._claim(push)
         except _AlreadyDone:
@@ -468,7 +487,7 @@ class Reconciler:
         elif record.get("article_id"):
             self.client.freepublish_delete(record["article_id"], index=index)
         self._record(push, f"withdrew {push.unpublish}", status="withdrawn", source_push=record["push_id"],
-                     claim=None)
+                     approval=approval, claim=None)
         outcome.result = "withdrawn"
 
     def _published_record(self, key: str) -> tuple[dict, int] | None:
@@ -557,9 +576,10 @@ class open_run:
     """Ledger + WeChat connection (or the embedded sandbox) + reconciler, closed cleanly afterwards."""
 
     def __init__(self, project: Project, account: Account, now: datetime, *, dry_run: bool = False,
-                 send_missed: bool = False, say=print):
+                 send_missed: bool = False, require_approval: bool = False, say=print):
         self.project, self.account, self.now = project, account, now
         self.dry_run, self.send_missed, self.say = dry_run, send_missed, say
+        self.require_approval = require_approval
         self.connection = None
 
     def __enter__(self) -> Run:
@@ -575,8 +595,22 @@ class open_run:
         ledger = open_ledger(self.project, sandbox=embedded)
         reconciler = Reconciler(self.project, self.account, client, ledger, self.now, repo_id=repo_id,
                                 source_commit=commit, dry_run=self.dry_run, send_missed=self.send_missed,
-                                say=self.say)
+                                say=self.say, approval=self._approval_checker())
         return Run(reconciler, where)
+
+    def _approval_checker(self):
+        if not self.require_approval:
+            return None
+        from publisher.approval import ApprovalChecker, ApprovalError
+        from publisher.project import CONFIG_FILE, ConfigError
+
+        if not self.project.supervisors:
+            raise ConfigError(CONFIG_FILE, None, "tool.publisher.supervisors", "approval is required but no "
+                              "supervisors are configured: list their GitHub logins, e.g. supervisors = [\"alice\"]")
+        try:
+            return ApprovalChecker.from_environment(self.project.root, list(self.project.supervisors))
+        except ApprovalError as exc:
+            raise ConfigError(CONFIG_FILE, None, None, str(exc)) from None
 
     def __exit__(self, *exc) -> None:
         if self.connection is not None:

@@ -55,6 +55,7 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     """Run `python -m publisher` as a user would, in a separate process."""
     # this checkout's package, whatever another checkout installed in editable mode
     python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONPATH": python_path, **(env or {})}
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONPATH": python_path,
+                "GITHUB_ACTIONS": "", **(env or {})}  # a CI that is GitHub Actions must not switch approval on
     return subprocess.run([sys.executable, "-m", "publisher", *args], cwd=cwd, capture_output=True, text=True,
                           env=full_env, timeout=120)
