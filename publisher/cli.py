@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--format", choices=("text", "json"), default="text")
     publish.set_defaults(run=run_publish)
 
+    preview = commands.add_parser("preview-send", help="send changed articles to the supervisors' WeChat as previews",
+                                  description="Render the articles changed since --base (or those named), keep one "
+                                  "preview draft per article and send it with message/mass/preview to each "
+                                  "recipient (WeChat IDs from --to, WECHAT_PREVIEW_TO or preview_to in settings). "
+                                  "Verified accounts only.")
+    preview.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="articles (default: changed since --base)")
+    preview.add_argument("--base", help="git ref to compare with, e.g. origin/main")
+    preview.add_argument("--to", action="append", metavar="WECHAT_ID", help="a recipient (repeatable)")
+    preview.add_argument("--account", help="the account to preview with")
+    preview.set_defaults(run=run_preview_send)
+
     calendar = commands.add_parser("calendar", help="upcoming and past pushes with their status")
     calendar.add_argument("--ics", type=Path, metavar="FILE", help="also write an iCalendar file to subscribe to")
     calendar.add_argument("--now", help="the time to act as (default: now)")
@@ -312,6 +323,39 @@ def _print_outcomes(outcomes, console) -> None:
         table.add_row(escape(o.push_id), o.mode, escape(", ".join(o.articles)), f"[{colour}]{o.result}[/]",
                       escape(detail))
     console.print(table)
+
+
+def run_preview_send(args) -> int:
+    from datetime import datetime
+
+    from publisher.preview_send import changed_articles, recipients_for, relative_paths_to_keys, send_previews
+    from publisher.publish import PushFailed, open_run
+
+    project = _project(args)
+    account = project.account(args.account)
+    if not account.verified:
+        return _usage(f"{account.label}: WeChat sends previews for verified accounts only")
+    recipients = recipients_for(project, account, args.to)
+    if not recipients:
+        return _usage("no recipients: pass --to WECHAT_ID, set WECHAT_PREVIEW_TO, or preview_to in settings")
+    try:
+        keys = relative_paths_to_keys(project, _resolve_paths(args, project)) if args.paths else \
+            changed_articles(project, args.base or "origin/main")
+    except (FileNotFoundError, PushFailed) as exc:
+        return _usage(str(exc))
+    console = _console()
+    if not keys:
+        console.print("no changed articles to preview")
+        return EXIT_OK
+    with open_run(project, account, datetime.now().astimezone(), say=lambda line: None) as run:
+        console.print(f"previewing with {account.label} on {run.where}", markup=False)
+        results = send_previews(run.reconciler, keys, recipients)
+    for result in results:
+        if result.error:
+            console.print(f"{result.key}: {result.error}", style="red", markup=False)
+        else:
+            console.print(f"{result.key}: sent to {', '.join(result.recipients)} (draft {result.media_id})", markup=False)
+    return EXIT_FINDINGS if any(r.error for r in results) else EXIT_OK
 
 
 def run_calendar(args) -> int:

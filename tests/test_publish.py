@@ -300,3 +300,28 @@ def test_local_times_do_not_depend_on_the_machines_zone(site):
     times = [[p["time"] for p in json.loads(listing)["pushes"]] for listing in listings]
     assert times[0] == times[1] == times[2]
     assert times[0][0] == "2026-12-01T08:00:00+08:00"
+
+
+def test_preview_send_sends_changed_articles_to_each_recipient(site, sandbox):
+    repo = git.Repo(site)
+    base = repo.head.commit.hexsha
+    index = site / "content/2026/second/index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("的第一段", "的第一段（修改）"), encoding="utf-8")
+    repo.git.commit("-am", "edit second", author="Writer <w@example.com>")
+    first = run_cli("preview-send", "--base", base, "--to", "boss_wx", "--to", "editor_wx", cwd=site,
+                    env=env_for(sandbox))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "2026/second: sent to boss_wx, editor_wx" in first.stdout
+    previews = sandbox.admin.state()["previews"]
+    assert [p["to"] for p in previews] == ["boss_wx", "editor_wx"]
+    again = run_cli("preview-send", "--base", base, "--to", "boss_wx", cwd=site, env=env_for(sandbox))
+    assert again.returncode == 0 and len(sandbox.admin.state()["drafts"]) == 1  # the preview draft is reused
+
+
+def test_preview_send_refuses_unverified_accounts_and_missing_recipients(site, sandbox):
+    write(site / "pyproject.toml", '[tool.publisher]\n[[tool.publisher.accounts]]\nname = "main"\nverified = false\n')
+    unverified = run_cli("preview-send", "content/2026/first", "--to", "x", cwd=site, env=env_for(sandbox))
+    assert unverified.returncode == 2 and "verified accounts only" in unverified.stderr
+    write(site / "pyproject.toml", "[tool.publisher]\n")
+    nobody = run_cli("preview-send", "content/2026/first", cwd=site, env=env_for(sandbox))
+    assert nobody.returncode == 2 and "no recipients" in nobody.stderr
