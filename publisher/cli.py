@@ -106,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--account", help="which account's settings and state to use")
     sandbox.set_defaults(run=run_sandbox)
 
+    pr_report = commands.add_parser("pr-report", help="the pull request check's report: changed articles, budget, "
+                                    "pushes, findings, phone screenshots",
+                                    description="Build the articles changed between --base and --head, take phone "
+                                    "screenshots in light and dark mode and write a Markdown job summary. Exit 0 "
+                                    "(the check step fails the job), 2 on a usage error.")
+    pr_report.add_argument("--base", required=True, help="git ref the PR goes into, e.g. origin/main")
+    pr_report.add_argument("--head", default="HEAD", help="git ref of the PR (default: HEAD)")
+    pr_report.add_argument("--out", type=Path, default=Path("pr-preview"), help="output folder (default: pr-preview)")
+    pr_report.add_argument("--summary", type=Path, metavar="FILE",
+                           help="write the Markdown here (default: append to $GITHUB_STEP_SUMMARY, else print)")
+    pr_report.set_defaults(run=run_pr_report)
+
     themes = commands.add_parser("themes", help="list the themes an article can use")
     themes.set_defaults(run=run_themes)
     return parser
@@ -412,6 +424,12 @@ def run_sandbox(args) -> int:
                                 f"(state in {state}); app id {sandbox_account.app_id}. Ctrl-C stops it.")
     serve(state, args.host, args.port, sandbox_account)
     return EXIT_OK
+
+
+def run_pr_report(args) -> int:
+    from publisher.prreport import run
+
+    return run(args)
 
 
 def run_themes(args) -> int:
