@@ -131,15 +131,19 @@ def _pushes(entries, zone: ZoneInfo, doc, findings: FindingList) -> list[Push]:
         findings.error("calendar/pushes", "expected a list of pushes ('- at: …'), found "
                        f"{type(entries).__name__}", doc.line("pushes"), field="pushes")
         return []
+    end_lines: dict[int, int] = {}  # one pass: the last line of each entry
+    for key, number in doc.lines.items():
+        if len(key) >= 2 and key[0] == "pushes":
+            end_lines[key[1]] = max(end_lines.get(key[1], 0), number)
     pushes = []
     for index, entry in enumerate(entries):
-        push = _push(index, entry, zone, doc, findings)
+        push = _push(index, entry, zone, doc, findings, end_lines.get(index, 0))
         if push:
             pushes.append(push)
     return sorted(pushes, key=lambda p: p.at)
 
 
-def _push(index: int, entry, zone: ZoneInfo, doc, findings: FindingList) -> Push | None:
+def _push(index: int, entry, zone: ZoneInfo, doc, findings: FindingList, end_line: int) -> Push | None:
     path = ("pushes", index)
     line = doc.line(*path)
     if not isinstance(entry, dict):
@@ -154,7 +158,6 @@ def _push(index: int, entry, zone: ZoneInfo, doc, findings: FindingList) -> Push
         findings.error("calendar/push-kind", f"expected exactly one of articles, plan or unpublish, found {found}",
                        line, field=f"pushes[{index}]")
         return None
-    end_line = max(number for key, number in doc.lines.items() if key[:2] == path)
     push = Push(id="", at=at or datetime.now(zone), line=line, end_line=end_line, kind=kinds[0])
     _fill(push, entry, path, doc, findings, index)
     if at is None:

@@ -20,6 +20,7 @@ _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _INT = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same nodes and marks, faster
 Path = tuple  # a key path inside the document, e.g. ("images", "cover.jpg", "credit")
 
 
@@ -51,7 +52,7 @@ def load(text: str, *, first_line: int = 1) -> YamlDocument:
     """Parse one YAML document. `first_line` is the file line of the text's first line."""
     offset = first_line - 1
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, offset) from None
     except yaml.YAMLError as exc:  # unmarked errors are rare: report them at the document start
