@@ -19,6 +19,10 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+# measure this checkout, whatever another checkout installed in editable mode
+if str(REPO) not in sys.path[:1]:
+    sys.path.insert(0, str(REPO))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 SHARED = REPO.parent / "shared"
 
 
