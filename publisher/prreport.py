@@ -76,6 +76,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     screenshots_note: str = ""
     out: Path | None = None
+    content: str = "content"  # the project's folders, relative to its root, as in `files`
+    calendar: str = "calendar.yaml"
 
 
 # ---- git ------------------------------------------------------------------------------------------
@@ -193,7 +195,8 @@ def make_report(root: Path, base: str, head: str, out: Path, *, screenshots: boo
     files = changed_files(root, base, head)
     with checked_out(top, head) as tree:
         project = load_project(tree / inside)
-        report = Report(base, head, files, [], out=out)
+        report = Report(base, head, files, [], out=out, content=project.content.strip("/"),
+                        calendar=project.relative(project.calendar_path))
         paths, removed = changed_articles(project, files)
         report.articles = _build(project, paths, out, report)
         report.articles += [ArticleInfo(key, f"{project.content}/{key}", note="removed by this PR") for key in removed]
@@ -300,8 +303,8 @@ def _code(text: str) -> str:
 
 def to_markdown(report: Report) -> str:
     lines = ["## 公众号 pull request preview", ""]
-    others = [f for f in report.files if not f.startswith("content/")]
-    changed = f"{len(report.articles)} article(s)" + (", calendar.yaml" if report.calendar_changed else "")
+    others = [f for f in report.files if not f.startswith(f"{report.content}/") and f != report.calendar]
+    changed = f"{len(report.articles)} article(s)" + (f", {report.calendar}" if report.calendar_changed else "")
     lines += [f"Changes from {_code(report.base)} to {_code(report.head)}: {changed}"
               f"{f', {len(others)} other file(s)' if others else ''}.", ""]
     if report.articles:
@@ -339,7 +342,7 @@ def to_markdown(report: Report) -> str:
                 lines.append(f"| {p.change} | {_code(p.id)} | {MODE_NAMES.get(p.mode, p.mode)} | {articles} | "
                              f"{p.local} | {p.utc} UTC |")
         else:
-            lines.append("calendar.yaml changed, but no push did (comments, rules or formatting).")
+            lines.append(f"{report.calendar} changed, but no push did (comments, rules or formatting).")
         lines.append("")
 
     findings = [f for a in report.articles for f in a.findings] + report.calendar_findings
