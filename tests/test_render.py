@@ -111,3 +111,13 @@ def test_theme_from_layouts_overrides_builtin(tmp_path):
     assert "#123456" in load_theme("default", project.layouts_dir).css
     html = render(tmp_path, "para\n").html
     assert "color:#123456" in html
+
+
+def test_formulas_are_cached_on_disk_across_processes(tmp_path):
+    from publisher.render.math import render_math
+
+    svg = render_math("x^2 + y^2", False, tmp_path)
+    [cached] = list((tmp_path / "math").glob("*.svg"))
+    assert cached.read_text(encoding="utf-8") == svg
+    cached.write_text("<svg>from disk</svg>", encoding="utf-8")  # proves the next call reads the file
+    assert render_math("x^2 + y^2", False, tmp_path) == "<svg>from disk</svg>"

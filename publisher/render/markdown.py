@@ -235,7 +235,7 @@ def diagram(w: Walker, node) -> str | None:
 
 def math_block(w: Walker, node) -> str:
     try:
-        svg = render_math(node.content.strip(), True)
+        svg = render_math(node.content.strip(), True, w.state.cache_dir)
     except MathError as exc:
         w.state.findings.error("math/invalid", f"expected LaTeX that can be typeset, found "
                                f"'{node.content.strip()[:60]}' ({exc})", w.line(node))
@@ -409,7 +409,7 @@ def footnote_ref(w: Walker, node) -> str:
 
 def math_inline(w: Walker, node) -> str:
     try:
-        return f'<span class="math-inline">{render_math(node.content.strip(), False)}</span>'
+        return f'<span class="math-inline">{render_math(node.content.strip(), False, w.state.cache_dir)}</span>'
     except MathError as exc:
         w.state.findings.error("math/invalid", f"expected LaTeX that can be typeset, found "
                                f"'{node.content.strip()[:60]}' ({exc})", w._inline_line)
