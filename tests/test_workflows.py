@@ -460,7 +460,7 @@ def test_publish_workflow_refuses_what_it_cannot_prove_approved(tmp_path, sandbo
         env={"GITHUB_API_URL": f"http://127.0.0.1:{_closed_port()}"})
     publish = step(runs, "Publish")
     assert publish.returncode == 1, publish.output
-    assert "not approved" in publish.output and "GITHUB_API_URL" in publish.output, publish.output
+    assert "not approved" in publish.output, publish.output
     assert _sent(sandbox) == {"draft/add": 0, "freepublish/submit": 0, "message/mass/sendall": 0}
 
 
