@@ -118,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="write the Markdown here (default: append to $GITHUB_STEP_SUMMARY, else print)")
     pr_report.set_defaults(run=run_pr_report)
 
+    serve = commands.add_parser("serve", help="preview articles as on a phone in WeChat, updated as you save",
+                                description="A local web server: each article in a phone frame (light and dark), "
+                                "its findings, budget, cover crops and digest; pushes as the feed shows them; the "
+                                "calendar; what the sandbox published. Saving a file updates the open pages.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--open", action="store_true", help="open the preview in the default web browser")
+    serve.set_defaults(run=run_serve)
+
     themes = commands.add_parser("themes", help="list the themes an article can use")
     themes.set_defaults(run=run_themes)
     return parser
@@ -430,6 +439,16 @@ def run_pr_report(args) -> int:
     from publisher.prreport import run
 
     return run(args)
+
+
+def run_serve(args) -> int:
+    from publisher.preview import serve
+
+    project = _project(args)  # a settings error is reported before anything listens
+    console = _console(stderr=True)
+    serve(project.root, args.host, args.port, open_browser=args.open,
+          say=lambda line: console.print(line, markup=False, highlight=False))
+    return EXIT_OK
 
 
 def run_themes(args) -> int:
