@@ -285,6 +285,7 @@ def _sandbox_content(html: str, account: str, images: dict) -> str:
     file is only a file), with the sandbox's image addresses pointing at this server."""
     from urllib.parse import urlsplit
 
+    from publisher.render.layout import strip_build_attributes
     from publisher.render.sanitize import Sanitizer
 
     def image(src: str, line: int) -> str | None:
@@ -293,7 +294,7 @@ def _sandbox_content(html: str, account: str, images: dict) -> str:
 
     sanitizer = Sanitizer(on_image=image, on_link=lambda href, line: "keep" if
                           href.startswith(("https://mp.weixin.qq.com", "http://mp.weixin.qq.com")) else "drop")
-    return sanitizer.feed_fragment(html, 1) + sanitizer.close_all()
+    return strip_build_attributes(sanitizer.feed_fragment(html, 1) + sanitizer.close_all())
 
 
 def _when(moment, site: Site) -> str:

@@ -129,6 +129,11 @@
         }
       });
     }
+    // an element that shows nothing (a missing image, an empty box) is shown through the block around it
+    const invisible = (node) => (node.tagName === "IMG" && !node.naturalWidth) || node.getBoundingClientRect().height < 4;
+    while (place && place.parentElement && place.parentElement.id !== "pv-content" && invisible(place)) {
+      place = place.parentElement;
+    }
     if (!place) {
       finding.classList.remove("missing");
       void finding.offsetWidth;
