@@ -55,6 +55,7 @@ PHONE_WIDTHS = (375, 390)
 STATUS_LABELS = {"planned": "计划 planned", "scheduled": "待发 scheduled", "due": "到期 due", "missed": "错过 missed",
                  "in progress": "进行中 in progress", "published": "已发 published", "drafted": "草稿 drafted",
                  "failed": "失败 failed"}
+WARM_UP_DELAY = 0.5  # seconds after start-up before the background check of all articles begins
 FEED_LABELS = {"2.35:1": "头条 2.35:1", "1:1": "次条 1:1"}
 
 
@@ -408,6 +409,7 @@ def create_app(root: Path, *, watch: bool = True, warm: bool = True,
             for task in tasks:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=3)
+            await asyncio.to_thread(preview.site.save_index)  # what the next start shows at once
 
     routes = [
         Route("/", index),
@@ -431,6 +433,7 @@ def create_app(root: Path, *, watch: bool = True, warm: bool = True,
 async def _warm_up(preview: Preview, loop, stop: threading.Event) -> None:
     """Check the articles the index does not know yet, in a thread; tell the index pages as it goes."""
     preview.warming = True
+    await asyncio.sleep(WARM_UP_DELAY)  # the first pages asked for go first
 
     def progress():
         loop.call_soon_threadsafe(preview.broadcaster.publish, {"kind": "index"})

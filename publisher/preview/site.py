@@ -19,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import threading
 import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -164,10 +165,12 @@ class Site:
         self._lock = threading.RLock()  # caches
         self._render_lock = threading.RLock()  # one render at a time
         self._views: OrderedDict[str, ArticleView] = OrderedDict()
-        self._summaries: dict[str, tuple[tuple, Summary]] = {}
+        self._summaries: dict[str, tuple[list, Summary]] = {}
+        self._summaries_dirty = False
         self._calendar: tuple[tuple, CalendarState] | None = None
         self._ledger: dict[str, tuple[float, dict]] = {}
         self._check_cache = None
+        self._load_index()
 
     # -- time and settings --------------------------------------------------------------------------
 
@@ -216,20 +219,21 @@ class Site:
             self._ledger.clear()
 
     def layout_stamp(self) -> tuple:
-        """The state of every template and theme file (the repository's and the built-in ones)."""
-        stamps = [self.generation]
+        """(generation, digest of the renderer version, the settings and every template and theme file)."""
+        from publisher.render import RENDERER_VERSION
+
+        digest = hashlib.sha256(f"{RENDERER_VERSION}|{_file_stamp(self.root / CONFIG_FILE)}".encode())
         for folder in (self.project.layouts_dir, BUILTIN_LAYOUTS):
             if folder.is_dir():
                 for path in sorted(folder.rglob("*")):
-                    stamps.append((str(path), *_file_stamp(path)))
-        return tuple(stamps)
+                    digest.update(f"|{path}|{_file_stamp(path)}".encode())
+        return (self.generation, digest.hexdigest())
 
     # -- articles -----------------------------------------------------------------------------------
 
     def article_path(self, key: str) -> Path | None:
         """`content/<key>/index.md` when `key` names an article inside content/, else None."""
-        if not key or not _KEY.match(key) or any(part in (".", "..") or part.startswith(".")
-                                                  for part in key.split("/")):
+        if not _valid_key(key):
             return None
         content = self.project.content_dir.resolve()
         path = content / key / ARTICLE_FILE
@@ -246,9 +250,9 @@ class Site:
         if not content.is_dir():
             return []
         keys = []
-        for path in sorted(content.rglob(ARTICLE_FILE)):
+        for path in sorted(content.rglob(ARTICLE_FILE)):  # rglob does not follow symlinked folders
             key = path.parent.relative_to(content).as_posix()
-            if self.article_path(key):
+            if _valid_key(key) and (self.article_path(key) if path.is_symlink() else path.is_file()):
                 keys.append(key)
         return keys
 
@@ -303,7 +307,7 @@ class Site:
                 self._views.move_to_end(key)
                 while len(self._views) > VIEW_CACHE:
                     self._views.popitem(last=False)
-                self._summaries[key] = ((_file_stamp(path), layouts), self._summary_of(view))
+                self._remember(key, _summary_stamp(path, layouts), self._summary_of(view))
             return view
 
     def _render(self, key: str, path: Path) -> ArticleView:
@@ -364,43 +368,53 @@ class Site:
         show as unchecked, and the background warm-up fills them in)."""
         self.refresh_settings()
         deadline = time.monotonic() + budget
-        out = []
-        for key in self.article_keys():
-            summary = self.summary(key, check=time.monotonic() < deadline)
-            if summary is not None:
-                out.append(summary)
-        return out
+        layouts = self.layout_stamp()
+        content = self.project.content_dir
+        return [self._summary(key, content / key / ARTICLE_FILE, time.monotonic() < deadline, layouts)
+                for key in self.article_keys()]
 
-    def summary(self, key: str, *, check: bool = True) -> Summary | None:
+    def summary(self, key: str, *, check: bool = True, layouts: tuple | None = None) -> Summary | None:
+        """Title, author and check counts; from memory (or the last run's file) while the article's file,
+        its folders, the settings and the layouts are unchanged."""
         path = self.article_path(key)
         if path is None:
             return None
-        layouts = self.layout_stamp()
-        stamp = (_file_stamp(path), layouts)
+        return self._summary(key, path, check, layouts if layouts is not None else self.layout_stamp())
+
+    def _summary(self, key: str, path: Path, check: bool, layouts: tuple) -> Summary:
+        stamp = _summary_stamp(path, layouts)
         with self._lock:
             known = self._summaries.get(key)
         if known and known[0] == stamp:
             return known[1]
         summary = self._checked_summary(key, path, check)
-        if summary.errors is None:
-            return summary  # not checked yet: do not remember
-        with self._lock:
-            self._summaries[key] = (stamp, summary)
+        if summary.errors is not None:  # unchecked ones are not remembered
+            self._remember(key, stamp, summary)
         return summary
 
-    def unchecked(self) -> list[str]:
+    def _remember(self, key: str, stamp: list, summary: Summary) -> None:
         with self._lock:
-            known = set(self._summaries)
-        return [key for key in self.article_keys() if key not in known]
+            self._summaries[key] = (stamp, summary)
+            self._summaries_dirty = True
+
+    def unchecked(self) -> list[str]:
+        layouts = self.layout_stamp()
+        with self._lock:
+            known = dict(self._summaries)
+        return [key for key in self.article_keys()
+                if key not in known or known[key][0] != _summary_stamp(self.project.content_dir / key / ARTICLE_FILE,
+                                                                       layouts)]
 
     def warm_up(self, stop: threading.Event | None = None, on_progress: Callable[[], None] | None = None) -> int:
-        """Check every article not summarised yet (the background task at start-up); saves check's cache."""
+        """Check every article not summarised yet (the background task at start-up); saves check's cache
+        and the summaries, so the next start shows the index at once."""
         done = 0
+        layouts = self.layout_stamp()
         for key in self.unchecked():
             if stop is not None and stop.is_set():
                 break
             with self._render_lock:  # requests for pages go between two articles
-                self.summary(key)
+                self.summary(key, layouts=layouts)
             done += 1
             if on_progress and done % 50 == 0:
                 on_progress()
@@ -409,7 +423,35 @@ class Site:
         if cache is not None:
             with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
                 cache.save()
+        self.save_index()
         return done
+
+    @property
+    def _index_file(self) -> Path:
+        return self.project.cache_dir / "preview-index.json"
+
+    def _load_index(self) -> None:
+        try:
+            data = json.loads(self._index_file.read_text(encoding="utf-8"))
+            entries = {key: (entry["stamp"], Summary(**entry["summary"])) for key, entry in data["articles"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return  # a missing or damaged file only costs time
+        with self._lock:
+            self._summaries.update(entries)
+
+    def save_index(self) -> None:
+        """Write the summaries for the next start (atomically; a failure only costs time)."""
+        with self._lock:
+            if not self._summaries_dirty:
+                return
+            entries = {key: {"stamp": stamp, "summary": asdict(summary)} for key, (stamp, summary)
+                       in self._summaries.items()}
+            self._summaries_dirty = False
+        temporary = self._index_file.with_name(f".preview-index-{os.getpid()}-{threading.get_ident()}.tmp")
+        with contextlib.suppress(OSError):
+            self._index_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps({"version": 1, "articles": entries}, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, self._index_file)
 
     def _summary_of(self, view: ArticleView) -> Summary:
         if not view.ok:
@@ -574,6 +616,23 @@ def _folders(folder: Path) -> list[Path]:
     with contextlib.suppress(OSError):
         found += [child.resolve() for child in folder.iterdir() if child.is_dir() and not child.name.startswith(".")]
     return found
+
+
+def _valid_key(key: str) -> bool:
+    return bool(key) and bool(_KEY.match(key)) and not any(part in (".", "..") or part.startswith(".")
+                                                           for part in key.split("/"))
+
+
+def _summary_stamp(path: Path, layouts: tuple) -> list:
+    """What a summary depends on, as JSON-friendly values: the layouts' digest, the file, its folder and
+    the folder's subfolders (adding or removing an image changes their times)."""
+    folders = [[".", *_file_stamp(path.parent)]]
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                folders.append([entry.name, stat.st_mtime_ns, stat.st_size])
+    return [layouts[1], list(_file_stamp(path)), sorted(folders)]
 
 
 def _stamp(raw: bytes, deps: list[Path], layouts: tuple) -> tuple:
