@@ -159,7 +159,7 @@ def test_calendar_shows_a_scheduled_push_on_its_day_and_links_to_the_push(page, 
     expect(chip).to_contain_text("08:00")
     expect(chip).to_contain_text("帆书 3.0 正式发布")
     chip.click()
-    page.wait_for_url(re.compile(r"/push/2026-12-01T0800-articles-2026_launch$"))
+    page.wait_for_url(re.compile(r"/push/[^/]+$"))
     expect(page.locator(".pv-feed-head")).to_contain_text("帆书 3.0 正式发布")
     expect(page.locator(".pv-feed-row")).to_contain_text("小技巧第 12 期")
     page.click(".pv-feed-row")

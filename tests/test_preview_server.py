@@ -24,7 +24,7 @@ with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx is 
 
 from publisher.content import load_article
 from publisher.preview import create_app, start_server
-from publisher.preview.app import is_loopback
+from publisher.preview.app import is_loopback, push_url
 from publisher.preview.live import classify
 from publisher.project import load_project
 from publisher.render import render_article
@@ -127,6 +127,18 @@ def exact(site: Path, key: str) -> str:
     return render_article(load_article(project.content_dir / key / "index.md", project), project).html
 
 
+def push_href(site: Path, when: str) -> str:
+    """The push view's address of the push at `when` (local time), whatever its id looks like."""
+    return push_url(push_id(site, when))
+
+
+def push_id(site: Path, when: str) -> str:
+    from publisher.calendar import load_calendar
+
+    calendar = load_calendar(load_project(site))
+    return next(p.id for p in calendar.pushes if p.at.strftime("%Y-%m-%d %H:%M") == when)
+
+
 def embedded_html(page: str) -> str:
     match = re.search(r'<script type="application/json" id="pv-exact-html">(.*?)</script>', page, re.S)
     assert match, "the article page embeds the exact HTML for the copy button"
@@ -152,7 +164,7 @@ def test_article_page_shows_the_article_in_a_phone_frame_with_everything_beside_
     assert page.count('src="/file/content/2026/launch/cover.jpg"') == 2
     assert "object-position: 0.00% 50%" in page
     assert "2026-12-01" not in page or "12-01 08:00" in page  # the push it is in
-    assert 'href="/push/2026-12-01T0800-articles-2026_launch"' in page
+    assert f'href="{push_href(site, "2026-12-01 08:00")}"' in page
 
 
 def test_copy_and_download_are_exactly_render_article_html(client, site):
@@ -285,8 +297,8 @@ def test_static_files_are_served(client):
 
 # ---- the push view ---------------------------------------------------------------------------------
 
-def test_push_view_shows_the_feed_cards_linking_to_the_articles(client):
-    response = client.get("/push/2026-12-01T0800-articles-2026_launch")
+def test_push_view_shows_the_feed_cards_linking_to_the_articles(client, site):
+    response = client.get(push_href(site, "2026-12-01 08:00"))
     assert response.status_code == 200
     page = response.text
     head = re.search(r'<a class="pv-feed-head" href="/a/2026/launch">(.*?)</a>', page, re.S).group(1)
@@ -296,23 +308,22 @@ def test_push_view_shows_the_feed_cards_linking_to_the_articles(client):
     assert "待发 scheduled" in page and "发布 (publish)" in page
 
 
-def test_plan_push_and_missing_push(client):
-    plan = client.get("/push/2026-12-03T2030-plan-发布会回顾")
+def test_plan_push_and_missing_push(client, site):
+    plan = client.get(push_href(site, "2026-12-03 20:30"))
     assert plan.status_code == 200 and "发布会回顾" in plan.text and "小李" in plan.text
     assert client.get("/push/no-such-push").status_code == 404
 
 
 # ---- the calendar ----------------------------------------------------------------------------------
 
-def test_calendar_grid_shows_each_push_on_its_day_with_its_status(client, monkeypatch):
-    site = client.app.state.preview.site
-    monkeypatch.setattr(site, "records", lambda account: {
-        "2026-12-01T0800-articles-2026_launch": {"status": "published"}})
-    site_clock = datetime(2026, 12, 5, 12, 0, tzinfo=ZONE)
-    monkeypatch.setattr(site, "clock", lambda: site_clock)
+def test_calendar_grid_shows_each_push_on_its_day_with_its_status(client, site, monkeypatch):
+    launch = push_id(site, "2026-12-01 08:00")
+    preview_site = client.app.state.preview.site
+    monkeypatch.setattr(preview_site, "records", lambda account: {launch: {"status": "published"}})
+    monkeypatch.setattr(preview_site, "clock", lambda: datetime(2026, 12, 5, 12, 0, tzinfo=ZONE))
     page = client.get("/calendar?month=2026-12").text
     cell = re.search(r'<td class="" data-date="2026-12-01">(.*?)</td>', page, re.S).group(1)
-    assert 'href="/push/2026-12-01T0800-articles-2026_launch"' in cell
+    assert f'href="{push_url(launch)}"' in cell
     assert 'class="pv-chip published"' in cell and "08:00" in cell and "帆书 3.0 正式发布" in cell
     plan = re.search(r'data-date="2026-12-03">(.*?)</td>', page, re.S).group(1)
     assert 'class="pv-chip planned"' in plan
@@ -337,11 +348,12 @@ def test_calendar_months_and_missed_status(client, monkeypatch):
 
 
 def test_broken_calendar_shows_file_line_and_message(client, site):
+    launch = push_href(site, "2026-12-01 08:00")
     write(site / "calendar.yaml", CALENDAR.replace('at: "2026-12-16 09:00"', "at: 2026-12-16 09:00:00:00"))
     response = client.get("/calendar")
     assert response.status_code == 422
     assert "calendar.yaml:" in response.text and "calendar/time" in response.text
-    assert client.get("/push/2026-12-01T0800-articles-2026_launch").status_code == 422
+    assert client.get(launch).status_code == 422
 
 
 # ---- the index -------------------------------------------------------------------------------------
