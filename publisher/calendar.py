@@ -96,9 +96,20 @@ def parse_calendar(text: str, rel: str, findings: FindingList | None = None) -> 
     pushes = _pushes(data.get("pushes"), zone, doc, findings) if zone else []
     calendar = Calendar(zone, pushes, findings=findings.items)
     _rules(data.get("rules"), calendar, doc, findings)
+    _unique_ids(calendar, findings)
     if findings.has_errors:
         raise CalendarError(findings.items)
     return calendar
+
+
+def _unique_ids(calendar: Calendar, findings: FindingList) -> None:
+    seen: dict[str, Push] = {}
+    for push in calendar.pushes:
+        if push.id in seen:
+            findings.error("calendar/duplicate-id", f"two pushes are both '{push.id}' (the other is on line "
+                           f"{seen[push.id].line}): an article goes out once; give one of them its own 'id:'",
+                           push.line, field="id")
+        seen.setdefault(push.id, push)
 
 
 def _unknown_keys(mapping: dict, known: set, path: tuple, doc, findings: FindingList) -> None:
@@ -216,9 +227,13 @@ def parse_time(value, zone: ZoneInfo, line: int | None, index: int, findings: Fi
 
 
 def _default_id(push: Push, zone: ZoneInfo) -> str:
-    stamp = push.at.astimezone(zone).strftime("%Y-%m-%dT%H%M")
-    subject = push.articles[0] if push.articles else push.unpublish or push.plan
-    return f"{stamp}-{push.kind}-{subject}".replace("/", "_")
+    """Named by what goes out, not by when: a planner who moves a push that already went out must not
+    make it new (and due) again. An article goes out once, so its headline names the push."""
+    if push.kind == "articles":
+        return push.articles[0].replace("/", "_")
+    if push.kind == "unpublish":
+        return "unpublish-" + push.unpublish.replace("/", "_")
+    return f"plan-{push.at.astimezone(zone):%Y-%m-%dT%H%M}"
 
 
 def _rules(rules, calendar: Calendar, doc, findings: FindingList) -> None:
@@ -277,6 +292,7 @@ def to_ics(calendar: Calendar, statuses: dict[str, str], titles: dict[str, str],
     from icalendar import Event
 
     ical = ICalendar()
+    ical.add("calscale", "GREGORIAN")
     ical.add("prodid", "-//publisher//content calendar//ZH")
     ical.add("version", "2.0")
     ical.add("x-wr-calname", name)
@@ -297,6 +313,7 @@ def to_ics(calendar: Calendar, statuses: dict[str, str], titles: dict[str, str],
             details.append(f"原因 reason: {push.reason}")
         event.add("description", "\n".join(details))
         ical.add_component(event)
+    ical.add_missing_timezones()  # VTIMEZONE blocks, which some calendar apps require
     return ical.to_ical()
 
 

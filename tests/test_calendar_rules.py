@@ -75,12 +75,20 @@ def test_mode_not_allowed_for_an_unverified_account(site):
 
 
 def test_same_article_twice_and_unknown_unpublish(site):
+    write(site / "content/2026/other/index.md", GOOD.replace("年终回顾：我们这一年", "另一篇"))
     calendar = HEAD + '  - at: "2026-12-10 08:00"\n    articles: [2026/review]\n' \
-        '  - at: "2026-12-11 08:00"\n    articles: [2026/review]\n' \
+        '  - at: "2026-12-11 08:00"\n    articles: [2026/other, 2026/review]\n' \
         '  - at: "2026-12-12 08:00"\n    unpublish: 2026/never\n'
     found = calendar_findings(site, calendar)
     assert rules(found) == ["calendar/duplicate-article", "calendar/unpublish-unknown"]
     assert "line 3" in found[0]["message"]
+
+
+def test_a_push_is_named_by_its_headline_so_moving_it_does_not_make_it_new(site):
+    calendar = HEAD + '  - at: "2026-12-10 08:00"\n    articles: [2026/review]\n' \
+        '  - at: "2026-12-11 08:00"\n    articles: [2026/review]\n'
+    found = calendar_findings(site, calendar)
+    assert rules(found) == ["calendar/duplicate-id"] and found[0]["line"] == 5 and "line 3" in found[0]["message"]
 
 
 def test_weekly_minimum_and_monthly_topic(site):

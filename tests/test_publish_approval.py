@@ -61,7 +61,7 @@ def test_an_approved_pr_publishes_and_the_ledger_names_the_approver(site, servic
     outcome = run_publish(site, sandbox, github)
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     assert json.loads(outcome.stdout)["pushes"][0]["result"] == "published"
-    approval = ledger_record(site, "2026-12-01T0800")["approval"]
+    approval = ledger_record(site, "2026_first")["approval"]
     assert approval["prs"][0]["number"] == 7 and approval["prs"][0]["approvers"] == ["alice"]
 
 

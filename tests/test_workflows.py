@@ -424,7 +424,7 @@ def test_publish_workflow_publishes_an_approved_push_and_pushes_the_ledger(tmp_p
 
         # the ledger went to origin, with the approval on record
         record_path = next(p for p in _git(origin, "ls-tree", "-r", "--name-only", "publisher-ledger").split()
-                           if "/pushes/2026-12-01T0800" in p)
+                           if "/pushes/2026_first" in p)
         record = json.loads(_git(origin, "show", f"publisher-ledger:{record_path}"))
         assert record["status"] == "published"
         assert record["approval"]["prs"][0]["approvers"] == ["boss"]
