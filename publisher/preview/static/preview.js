@@ -141,7 +141,15 @@
       return;
     }
     place.classList.add("pv-hl");
-    place.scrollIntoView({ block: "center", behavior: "smooth" });
+    const scroller = place.closest("#pv-scroll");
+    if (scroller) { // scroll the phone's screen only, not the page around it
+      const box = place.getBoundingClientRect();
+      const frame = scroller.getBoundingClientRect();
+      scroller.scrollBy({ top: box.top - frame.top - (frame.height - Math.min(box.height, frame.height)) / 2,
+                          behavior: "smooth" });
+    } else {
+      place.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
   }
 
   function exactHtml() {
