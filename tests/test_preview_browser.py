@@ -89,8 +89,8 @@ def test_saving_an_image_updates_the_page(page, server, site):
     assert page.evaluate("document.querySelector('#pv-content img').naturalWidth") == 640
     version = page.evaluate("document.body.dataset.version || '0'")
     make_image(site / "content/2026/launch/images/editor.png", size=(320, 180))
-    page.wait_for_function(f"(document.body.dataset.version || '0') !== '{version}'", timeout=10_000)
-    page.wait_for_function("document.querySelector('#pv-content img').complete", timeout=10_000)
+    page.wait_for_function(f"() => (document.body.dataset.version || '0') !== '{version}'", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#pv-content img').complete", timeout=10_000)
 
 
 def luminance(css: str) -> float:

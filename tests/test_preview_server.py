@@ -29,6 +29,7 @@ from publisher.preview.live import classify
 from publisher.project import load_project
 from publisher.render import render_article
 
+LOCAL = "http://127.0.0.1"  # the preview answers only to requests naming this machine
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=ZONE)
 
@@ -118,7 +119,7 @@ def site(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(site: Path):
     app = create_app(site, watch=False, warm=False, clock=lambda: NOW)
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -290,6 +291,25 @@ def test_files_outside_the_repository_hidden_or_not_images_are_404(client, site,
         assert b"tool.publisher" not in response.content and b"<svg" not in response.content
 
 
+def test_only_requests_naming_this_machine_are_answered(client, site):
+    for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"):
+        assert client.get("/", headers={"host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8000", "127.0.0.1.evil.example", ""):
+        response = client.get("/a/2026/launch", headers={"host": host})
+        assert response.status_code == 400, host
+        assert "帆书" not in response.text
+    lan = create_app(site, watch=False, warm=False, host="0.0.0.0")  # served to the network on purpose
+    assert TestClient(lan, base_url="http://192.168.1.5:8000").get("/").status_code == 200
+
+
+def test_pages_forbid_scripts_from_elsewhere(client):
+    headers = client.get("/a/2026/launch").headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy and "object-src 'none'" in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" in client.get("/file/content/2026/launch/cover.jpg").headers
+
+
 def test_static_files_are_served(client):
     assert "pv-phone" in client.get("/static/preview.css").text
     assert "EventSource" in client.get("/static/preview.js").text
@@ -444,7 +464,7 @@ def test_changes_are_classified_into_events(client, site):
 
 def test_event_stream_says_hello_and_forwards_events(site):
     app = create_app(site, watch=False, warm=False)
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         preview = app.state.preview
 
         def later():

@@ -39,9 +39,18 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -385,9 +394,11 @@ async def not_found(request: Request, exc: HTTPException) -> Response:
 # ---- the app --------------------------------------------------------------------------------------
 
 def create_app(root: Path, *, watch: bool = True, warm: bool = True,
-               clock: Callable[[], datetime] | None = None) -> Starlette:
+               clock: Callable[[], datetime] | None = None, host: str = "127.0.0.1") -> Starlette:
     """The preview app for the repository at (or above) `root`. `watch`: live reload (file watcher);
-    `warm`: check every article in the background at start, for the index; `clock`: what "now" is."""
+    `warm`: check every article in the background at start, for the index; `clock`: what "now" is;
+    `host`: the address served on: on a loopback address only requests naming this machine are
+    answered (a web page cannot read the preview through DNS rebinding)."""
     preview = Preview(Site(root, clock=clock))
 
     @asynccontextmanager
@@ -425,9 +436,47 @@ def create_app(root: Path, *, watch: bool = True, warm: bool = True,
         Route("/status", status),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found},
+                    middleware=[Middleware(Guard, loopback_only=is_loopback(host))])
     app.state.preview = preview
     return app
+
+
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+# Scripts only from this server (the article's HTML never runs any, even if one slipped through), inline
+# styles allowed (the article is made of them), nothing loaded from elsewhere.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class Guard:
+    """Content-Security-Policy and friends on every answer; when serving on a loopback address, only
+    requests whose Host names this machine (a page elsewhere cannot read the preview by DNS rebinding)."""
+
+    def __init__(self, app, loopback_only: bool = True):
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.loopback_only and host_name(Headers(scope=scope).get("host", "")) not in LOOPBACK_NAMES:
+            response = PlainTextResponse("400 Bad Request: this preview answers only to 127.0.0.1 or localhost\n",
+                                         status_code=400)
+            await response(scope, receive, send)
+            return
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _warm_up(preview: Preview, loop, stop: threading.Event) -> None:
@@ -449,6 +498,14 @@ async def _warm_up(preview: Preview, loop, stop: threading.Event) -> None:
 
 
 # ---- running it -----------------------------------------------------------------------------------
+
+def host_name(header: str) -> str:
+    """The name in a Host header: `[::1]:8000` → `::1`, `localhost:8000` → `localhost`."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -495,7 +552,7 @@ class RunningPreview:
 
 def start_server(root: Path, *, host: str = "127.0.0.1", port: int = 0, **app_options) -> RunningPreview:
     """Serve with uvicorn in a background thread; returns once it accepts connections."""
-    app = create_app(root, **app_options)
+    app = create_app(root, host=host, **app_options)
     server = _server(app, host, port, log_config=None, log_level="warning")
     thread = threading.Thread(target=server.run, name="publisher-preview", daemon=True)
     thread.start()
@@ -511,7 +568,7 @@ def start_server(root: Path, *, host: str = "127.0.0.1", port: int = 0, **app_op
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, *, open_browser: bool = False, say=print) -> None:
     """`publisher serve`: in the foreground until Ctrl-C."""
-    app = create_app(root)
+    app = create_app(root, host=host)
     site = app.state.preview.site
     server = _server(app, host, port, log_level="warning")
     shown = f"[{host}]" if ":" in host else host
