@@ -202,6 +202,8 @@ def test_findings_are_listed_with_lines_and_point_into_the_article(client, site)
     assert line == 11
     assert "image/missing" in finding.group(0) and "content/2026/tips/index.md:11" in finding.group(0)
     assert "expected an image file at" in unescape(finding.group(0))
+    panel = re.search(r'<div class="pv-panel error" role="alert" id="pv-error">(.*?)</div>', response.text, re.S)
+    assert "content/2026/tips/index.md:11" in panel.group(1) and "1 个错误 error(s)" in panel.group(1)
 
 
 def test_front_matter_findings_point_at_the_header(client, site):
@@ -460,6 +462,10 @@ def test_changes_are_classified_into_events(client, site):
     assert s.project.default_author == "新作者"
     _, keys = classify(s, {(Change.modified, str(content / "launch/index.md"))})
     assert keys == ["2026/launch"]  # rendered ahead: someone is looking at it
+    import shutil
+
+    shutil.rmtree(content / "launch")  # an open page of a removed article hears about it (and shows 404)
+    assert {"kind": "article", "key": "2026/launch"} in events(content / "launch")
 
 
 def test_event_stream_says_hello_and_forwards_events(site):

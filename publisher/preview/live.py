@@ -111,6 +111,7 @@ def classify(site: Site, changes: set[tuple[object, str]]) -> tuple[list[dict], 
             add({"kind": "calendar"})
         elif path.is_relative_to(content):
             found = [k for k in [site.key_for(path), *site.keys_depending_on(path)] if k]
+            found += [k for k in site.cached_keys() if not (content / k / "index.md").is_file()]  # removed
             for key in dict.fromkeys(found):
                 site.invalidate_article(key)
                 add({"kind": "article", "key": key})

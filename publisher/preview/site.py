@@ -40,7 +40,7 @@ from publisher.render.images import ImageProblem, cover_crops, resolve_image
 from publisher.render.layout import BUILTIN_LAYOUTS
 
 VIEW_CACHE = 64  # article views kept (each holds the article's HTML a few times)
-LEDGER_TTL = 5.0  # seconds ledger records are reused when the watcher is not telling us
+LEDGER_TTL = 30.0  # seconds ledger records are reused (the watcher also drops them when the branch moves)
 _KEY = re.compile(r"^[^/\\\x00]+(?:/[^/\\\x00]+)*$")
 
 
@@ -208,7 +208,10 @@ class Site:
             view = self._views.get(key)
             if view is not None:
                 view.stamp = ()
+                if not view.path.is_file():  # removed: forget it
+                    del self._views[key]
             self._summaries.pop(key, None)
+            self._summaries_dirty = True
 
     def invalidate_calendar(self) -> None:
         with self._lock:
