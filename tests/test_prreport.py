@@ -135,7 +135,7 @@ def test_a_calendar_only_change_lists_the_push_and_no_article(pr_repo):
     _, summary = summary_of(pr_repo)
     assert "No article changed." in summary
     changes = summary.split("### Calendar changes")[1]
-    assert "| added |" in changes and "| removed |" in changes  # the id follows the time
+    assert "| changed |" in changes and "| added |" not in changes  # the push keeps its id when moved
     assert "2026-12-01 09:15 | 2026-12-01 01:15 UTC" in changes
 
 
