@@ -118,7 +118,8 @@ def _preview(request: Request) -> Preview:
 async def index(request: Request) -> Response:
     preview = _preview(request)
     site = preview.site
-    summaries = await asyncio.to_thread(site.summaries)
+    # while the background check runs, the index shows what is known and is told as the rest comes in
+    summaries = await asyncio.to_thread(site.summaries, 0.0 if preview.warming else 0.5)
     pushes = await asyncio.to_thread(site.pushes)
     now = site.now()
     rows = []

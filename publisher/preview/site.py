@@ -164,6 +164,7 @@ class Site:
         self._settings_stamp = _file_stamp(self.root / CONFIG_FILE)
         self._lock = threading.RLock()  # caches
         self._render_lock = threading.RLock()  # one render at a time
+        self._waiting = 0  # requests waiting for the render lock: the background check lets them go first
         self._views: OrderedDict[str, ArticleView] = OrderedDict()
         self._summaries: dict[str, tuple[list, Summary]] = {}
         self._summaries_dirty = False
@@ -291,7 +292,7 @@ class Site:
         path = self.article_path(key)
         if path is None:
             return None
-        with self._render_lock:
+        with self._rendering():
             try:
                 raw = path.read_bytes()
             except OSError:
@@ -384,13 +385,13 @@ class Site:
             return None
         return self._summary(key, path, check, layouts if layouts is not None else self.layout_stamp())
 
-    def _summary(self, key: str, path: Path, check: bool, layouts: tuple) -> Summary:
+    def _summary(self, key: str, path: Path, check: bool, layouts: tuple, background: bool = False) -> Summary:
         stamp = _summary_stamp(path, layouts)
         with self._lock:
             known = self._summaries.get(key)
         if known and known[0] == stamp:
             return known[1]
-        summary = self._checked_summary(key, path, check)
+        summary = self._checked_summary(key, path, check, background)
         if summary.errors is not None:  # unchecked ones are not remembered
             self._remember(key, stamp, summary)
         return summary
@@ -416,8 +417,9 @@ class Site:
         for key in self.unchecked():
             if stop is not None and stop.is_set():
                 break
-            with self._render_lock:  # requests for pages go between two articles
-                self.summary(key, layouts=layouts)
+            path = self.article_path(key)
+            if path is not None:
+                self._summary(key, path, True, layouts, background=True)
             done += 1
             if on_progress and done % 50 == 0:
                 on_progress()
@@ -456,6 +458,24 @@ class Site:
             temporary.write_text(json.dumps({"version": 1, "articles": entries}, ensure_ascii=False), encoding="utf-8")
             os.replace(temporary, self._index_file)
 
+    @contextlib.contextmanager
+    def _rendering(self, background: bool = False):
+        """The render lock; the background check waits while a request is waiting (locks are not fair)."""
+        if background:
+            while self._waiting:
+                time.sleep(0.002)
+            with self._render_lock:
+                yield
+            return
+        with self._lock:
+            self._waiting += 1
+        try:
+            with self._render_lock:
+                yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
     def _summary_of(self, view: ArticleView) -> Summary:
         if not view.ok:
             return Summary(view.key, view.rel, view.key, "", view.errors, 0, None, readable=False)
@@ -463,7 +483,7 @@ class Site:
         return Summary(view.key, view.rel, meta.title or view.key, meta.author, view.errors, view.warnings,
                        view.rendered.characters)
 
-    def _checked_summary(self, key: str, path: Path, check: bool) -> Summary:
+    def _checked_summary(self, key: str, path: Path, check: bool, background: bool = False) -> Summary:
         from publisher.cache import CheckCache
         from publisher.check import check_article
 
@@ -481,7 +501,7 @@ class Site:
         if hit is not None:
             findings, characters = hit["findings"], hit.get("characters")
         elif check:
-            with self._render_lock:
+            with self._rendering(background):
                 report = check_article(self.project, path, cache)
             findings, characters = report.findings, report.characters
         else:
