@@ -30,6 +30,8 @@ import re
 
 import lxml.html
 
+from publisher.colors import parse_css_color
+
 DARK_BACKGROUND = "#191919"
 DARK_TEXT = "rgba(255,255,255,0.8)"
 _BACKGROUND_FLOOR = 0x19 / 255  # lightness of #191919
@@ -40,32 +42,12 @@ _TEXT_PROPERTIES = {"color"}
 _BORDER_PROPERTIES = {"border", "border-color", "outline", "outline-color"} | {
     f"border-{side}{suffix}" for side in ("top", "right", "bottom", "left") for suffix in ("", "-color")}
 
-# CSS named colours that appear in hand-written HTML; anything else named is left as it is.
-NAMED = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "red": (255, 0, 0), "green": (0, 128, 0),
-    "blue": (0, 0, 255), "yellow": (255, 255, 0), "orange": (255, 165, 0), "purple": (128, 0, 128),
-    "gray": (128, 128, 128), "grey": (128, 128, 128), "silver": (192, 192, 192), "maroon": (128, 0, 0),
-    "navy": (0, 0, 128), "teal": (0, 128, 128), "olive": (128, 128, 0), "lime": (0, 255, 0),
-    "aqua": (0, 255, 255), "cyan": (0, 255, 255), "fuchsia": (255, 0, 255), "magenta": (255, 0, 255),
-    "darkgray": (169, 169, 169), "darkgrey": (169, 169, 169), "dimgray": (105, 105, 105),
-    "dimgrey": (105, 105, 105), "lightgray": (211, 211, 211), "lightgrey": (211, 211, 211),
-    "gainsboro": (220, 220, 220), "whitesmoke": (245, 245, 245), "snow": (255, 250, 250),
-    "ivory": (255, 255, 240), "beige": (245, 245, 220), "linen": (250, 240, 230),
-    "darkred": (139, 0, 0), "darkgreen": (0, 100, 0), "darkblue": (0, 0, 139), "brown": (165, 42, 42),
-    "pink": (255, 192, 203), "gold": (255, 215, 0), "crimson": (220, 20, 60), "tomato": (255, 99, 71),
-    "orangered": (255, 69, 0), "royalblue": (65, 105, 225), "steelblue": (70, 130, 180),
-    "slategray": (112, 128, 144), "slategrey": (112, 128, 144), "lightyellow": (255, 255, 224),
-    "lightblue": (173, 216, 230), "lightgreen": (144, 238, 144), "aliceblue": (240, 248, 255),
-    "honeydew": (240, 255, 240), "lavender": (230, 230, 250), "mintcream": (245, 255, 250),
-    "seashell": (255, 245, 238), "floralwhite": (255, 250, 240), "ghostwhite": (248, 248, 255),
-}
 
 # one colour token in a declaration value; url(…) is matched so that it can be skipped whole
 _TOKEN = re.compile(r"""url\((?:"[^"]*"|'[^']*'|[^)]*)\)"""
                     r"|(?P<func>(?:rgb|hsl)a?)\((?P<args>[^()]*)\)"
                     r"|#(?P<hex>[0-9a-fA-F]{3,8})\b"
                     r"|(?<![-\w#.])(?P<name>[a-zA-Z]+)(?![-\w(])", re.IGNORECASE)
-_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(%|deg)?$")
 # colour declarations inside a <style> block (not `border-…`, not `background-image`)
 _STYLE_DECLARATION = re.compile(r"(?<![-\w])(background-color|background|color)(\s*:\s*)([^;}]*)", re.IGNORECASE)
 
@@ -190,44 +172,13 @@ def parse_colour(text: str) -> tuple[int, int, int, float] | None:
 
 
 def _parse(match: re.Match) -> tuple[int, int, int, float] | None:
-    if match.group("hex"):
-        digits = match.group("hex")
-        if len(digits) in (3, 4):
-            digits = "".join(d * 2 for d in digits)
-        if len(digits) not in (6, 8):
-            return None
-        alpha = int(digits[6:8], 16) / 255 if len(digits) == 8 else 1.0
-        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16), alpha
-    if match.group("name"):
-        rgb = NAMED.get(match.group("name").lower())
-        return (*rgb, 1.0) if rgb else None
-    if match.group("func"):
-        return _parse_function(match.group("func").lower(), match.group("args"))
-    return None  # url(…)
-
-
-def _parse_function(func: str, args: str) -> tuple[int, int, int, float] | None:
-    pieces = [p for p in re.split(r"[\s,/]+", args.strip()) if p]
-    if len(pieces) not in (3, 4):
+    if match.group(0).lower().startswith("url("):
         return None
-    numbers = []
-    for piece in pieces:
-        found = _NUMBER.match(piece)
-        if not found:
-            return None
-        numbers.append((float(found.group(1)), found.group(2)))
-    alpha = 1.0
-    if len(numbers) == 4:
-        value, unit = numbers[3]
-        alpha = value / 100 if unit == "%" else value
-    if func.startswith("rgb"):
-        rgb = [value * 255 / 100 if unit == "%" else value for value, unit in numbers[:3]]
-        r, g, b = (min(255, max(0, round(channel))) for channel in rgb)
-    else:
-        hue = numbers[0][0] % 360 / 360
-        saturation, light = (min(100.0, max(0.0, value)) / 100 for value, _ in numbers[1:3])
-        r, g, b = (round(channel * 255) for channel in colorsys.hls_to_rgb(hue, light, saturation))
-    return r, g, b, min(1.0, max(0.0, alpha))
+    parsed = parse_css_color(match.group(0))
+    if parsed is None:
+        return None
+    r, g, b, alpha = parsed
+    return round(r), round(g), round(b), alpha
 
 
 def _format(r: int, g: int, b: int, alpha: float) -> str:

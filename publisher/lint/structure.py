@@ -51,6 +51,7 @@ from html import escape
 import lxml.html
 from lxml import etree
 
+from publisher.colors import parse_css_color
 from publisher.findings import Finding, shorten
 
 SCREEN_WIDTH = 375.0
@@ -90,15 +91,6 @@ DEFAULT_FONT_STACK = (
     "mp-quote,pingfang sc,system-ui,-apple-system,blinkmacsystemfont,helvetica neue,"
     "hiragino sans gb,microsoft yahei ui,microsoft yahei,arial,sans-serif"
 )
-NAMED_COLORS = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "red": (255, 0, 0), "green": (0, 128, 0),
-    "blue": (0, 0, 255), "yellow": (255, 255, 0), "gray": (128, 128, 128), "grey": (128, 128, 128),
-    "silver": (192, 192, 192), "orange": (255, 165, 0), "purple": (128, 0, 128), "navy": (0, 0, 128),
-    "maroon": (128, 0, 0), "olive": (128, 128, 0), "teal": (0, 128, 128), "aqua": (0, 255, 255),
-    "fuchsia": (255, 0, 255), "lime": (0, 255, 0), "pink": (255, 192, 203), "brown": (165, 42, 42),
-    "gold": (255, 215, 0), "lightgray": (211, 211, 211), "lightgrey": (211, 211, 211),
-    "darkgray": (169, 169, 169), "darkgrey": (169, 169, 169), "windowtext": (0, 0, 0),
-}
 _ABS_UNITS = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4, "q": 96 / 101.6}
 _LENGTH = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)([a-z%]*)$")
 _IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
@@ -212,56 +204,9 @@ def is_fixed_length(value: str | None) -> bool:
     return bool(m) and float(m[1]) != 0 and m[2] not in ("", "%", "vw", "vh", "vmin", "vmax")
 
 
-def _channel(token: str, scale: float = 255.0) -> float:
-    token = token.strip()
-    if token.endswith("%"):
-        return float(token[:-1]) * scale / 100
-    return float(token)
-
-
-def _hsl_to_rgb(h: float, s: float, lum: float) -> tuple[float, float, float]:
-    def f(n: float) -> float:
-        k = (n + h / 30) % 12
-        a = s * min(lum, 1 - lum)
-        return 255 * (lum - a * max(-1, min(k - 3, 9 - k, 1)))
-
-    return f(0), f(8), f(4)
-
-
 def parse_color(value: str | None) -> tuple[float, float, float, float] | None:
     """rgba with 0-255 channels and 0-1 alpha, or None when unknown (currentColor, var(), ...)."""
-    if not value:
-        return None
-    v = value.strip().lower()
-    try:
-        if v.startswith("#"):
-            return _parse_hex(v[1:])
-        if v.startswith(("rgb(", "rgba(")):
-            parts = re.split(r"[\s,/]+", v[v.index("(") + 1 : v.rindex(")")].strip())
-            r, g, b = (_channel(p) for p in parts[:3])
-            alpha = _channel(parts[3], 1.0) if len(parts) > 3 else 1.0
-            return (r, g, b, alpha)
-        if v.startswith(("hsl(", "hsla(")):
-            parts = re.split(r"[\s,/]+", v[v.index("(") + 1 : v.rindex(")")].strip())
-            h = float(parts[0].removesuffix("deg"))
-            s, lum = _channel(parts[1], 1.0), _channel(parts[2], 1.0)
-            alpha = _channel(parts[3], 1.0) if len(parts) > 3 else 1.0
-            return (*_hsl_to_rgb(h, s, lum), alpha)
-    except (ValueError, IndexError):
-        return None
-    if v == "transparent":
-        return (0.0, 0.0, 0.0, 0.0)
-    rgb = NAMED_COLORS.get(v)
-    return (float(rgb[0]), float(rgb[1]), float(rgb[2]), 1.0) if rgb else None
-
-
-def _parse_hex(digits: str) -> tuple[float, float, float, float] | None:
-    if len(digits) in (3, 4):
-        digits = "".join(c * 2 for c in digits)
-    if len(digits) not in (6, 8) or any(c not in "0123456789abcdef" for c in digits):
-        return None
-    alpha = int(digits[6:8], 16) / 255 if len(digits) == 8 else 1.0
-    return (float(int(digits[0:2], 16)), float(int(digits[2:4], 16)), float(int(digits[4:6], 16)), alpha)
+    return parse_css_color(value) if value else None
 
 
 def blend(top: tuple[float, ...], bottom: tuple[float, ...]) -> tuple[float, float, float, float]:
