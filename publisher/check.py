@@ -85,8 +85,11 @@ def analyse_article(project: Project, path: Path, layout: bool = False):
 
     article = load_article(path, project)
     rendered = render_article(article, project)
+    from publisher.lint.compliance import check_compliance
+
     findings = [*article.findings, *rendered.findings, *check_limits(rendered, project),
-                *lint_structure(rendered.annotated_html, article.rel, layout)]
+                *lint_structure(rendered.annotated_html, article.rel, layout),
+                *check_compliance(article, rendered, project)]
     return rendered, sorted(findings, key=_order)
 
 
