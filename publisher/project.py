@@ -111,7 +111,7 @@ class Project:
 
 
 _STRING_KEYS = ("content", "calendar", "layouts", "theme", "timezone", "default_author", "cache", "ledger_branch")
-_TABLE_KEYS = ("limits", "accounts", "supervisors", "preview_to")
+_TABLE_KEYS = ("limits", "accounts", "supervisors", "preview_to", "compliance")
 
 
 def find_root(start: Path) -> Path | None:
