@@ -119,9 +119,9 @@ def test_word_list_behind_an_environment_variable(tmp_path, monkeypatch):
 
 
 def test_automaton_is_cached_per_word_list_content():
-    lists = [sensitive.WordList(("甲乙",), "c", "error")]
+    lists = [sensitive.WordList(("甲乙",), "k1", "c", "error")]
     assert sensitive.matcher_for(lists, []) is sensitive.matcher_for(list(lists), [])
-    assert sensitive.matcher_for(lists, []) is not sensitive.matcher_for([sensitive.WordList(("丙",), "c", "error")], [])
+    assert sensitive.matcher_for(lists, []) is not sensitive.matcher_for([sensitive.WordList(("丙",), "k2", "c", "error")], [])
 
 
 def test_github_annotation_on_the_line_of_the_word(site):

@@ -55,6 +55,7 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 @dataclass(frozen=True)
 class WordList:
     words: tuple[str, ...]
+    digest: str  # sha256 of the words, the automaton cache's key
     category: str
     severity: str
 
@@ -99,6 +100,9 @@ def normalise(text: str) -> tuple[str, list[int]]:
 
 
 def normalise_word(word: str) -> str:
+    folded = _fold(word)
+    if folded.isalnum():
+        return folded
     return "".join(m.group(1) for m in _TOKENS.finditer(_fold(word)) if m.group(1))
 
 
@@ -136,15 +140,17 @@ def read_words(path: Path) -> list[str]:
     return words
 
 
-_FILE_CACHE: dict[tuple, list[str]] = {}
+_FILE_CACHE: dict[tuple, tuple[tuple[str, ...], str]] = {}
 
 
-def _cached_words(path: Path) -> list[str]:
+def _cached_words(path: Path) -> tuple[tuple[str, ...], str]:
+    """(words, sha256 of them) for a list file or folder, read again only when a file changed."""
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size)
                   for f in ([path] if path.is_file() else sorted(path.rglob("*.txt")) if path.is_dir() else []))
     key = (str(path), stamp)
     if key not in _FILE_CACHE:
-        _FILE_CACHE[key] = read_words(path)
+        words = tuple(read_words(path))
+        _FILE_CACHE[key] = words, hashlib.sha256("\n".join(words).encode()).hexdigest()
     return _FILE_CACHE[key]
 
 
@@ -158,7 +164,7 @@ def load_lists(project) -> tuple[list[WordList], list[str]]:
     """The configured word lists (or the demonstration list) and problems reading them."""
     config = settings(project).get("wordlists")
     if not config:
-        return [WordList(tuple(_cached_words(DEMO_LIST)), "示例词表", "warning")], []
+        return [WordList(*_cached_words(DEMO_LIST), "示例词表", "warning")], []
     lists, problems = [], []
     entries = config if isinstance(config, list) else [config]
     for entry in entries:
@@ -172,30 +178,43 @@ def load_lists(project) -> tuple[list[WordList], list[str]]:
             problems.append(f"expected severity error, warning or info for '{entry['path']}', found '{severity}'")
             severity = "error"
         try:
-            words = _cached_words(resolve_path(entry["path"], project.root))
+            words, digest = _cached_words(resolve_path(entry["path"], project.root))
         except (WordListError, OSError, UnicodeDecodeError) as exc:
             problems.append(str(exc))
             continue
-        lists.append(WordList(tuple(words), str(entry.get("category") or Path(entry["path"]).stem), severity))
+        lists.append(WordList(words, digest, str(entry.get("category") or Path(entry["path"]).stem), severity))
     return lists, problems
 
 
+def _bytes(text: str) -> str:
+    """UTF-8 bytes as a str of code points 0-255: pyahocorasick's nodes then have at most 256 children,
+    where 50,000 CJK words give the root tens of thousands (100 times slower to walk)."""
+    return text.encode("utf-8").decode("latin-1")
+
+
 class Matcher:
-    """An automaton over the normalised words of some lists, with the allowlist as a second one."""
+    """An automaton over the normalised words of some lists, with the allowlist as a second one.
+
+    Both are keyed by UTF-8 bytes (see `_bytes`); UTF-8 is self-synchronising, so a word's bytes only
+    ever match at a character boundary of the text."""
 
     def __init__(self, lists: list[WordList], allow: list[str]):
         self.words = ahocorasick.Automaton()
         for wordlist in lists:
             for word in wordlist.words:
                 key = normalise_word(word)
-                if key and key not in self.words:  # the first list that names a word decides
+                if not key:
+                    continue
+                encoded = _bytes(key)
+                if encoded not in self.words:  # the first list that names a word decides
                     latin = bool(_ASCII_WORD.match(key[0])), bool(_ASCII_WORD.match(key[-1]))
-                    self.words.add_word(key, (len(key), word, wordlist.category, wordlist.severity, latin))
+                    self.words.add_word(encoded, (len(encoded), word, wordlist.category, wordlist.severity,
+                                                  latin))
         self.allow = ahocorasick.Automaton()
         for phrase in allow:
             key = normalise_word(phrase)
             if key:
-                self.allow.add_word(key, len(key))
+                self.allow.add_word(_bytes(key), len(_bytes(key)))
         self.empty = len(self.words) == 0
         if not self.empty:
             self.words.make_automaton()
@@ -206,15 +225,22 @@ class Matcher:
         if self.empty or not text:
             return []
         norm, where = normalise(text)
+        encoded = _bytes(norm)
+        ascii_only = len(encoded) == len(norm)
         allowed = []
         if len(self.allow):
-            allowed = [(end - length + 1, end) for end, length in self.allow.iter(norm)]
+            allowed = [(end - length + 1, end) for end, length in self.allow.iter(encoded)]
         hits = []
-        for end, (length, word, category, severity, latin) in self.words.iter(norm):
+        for end, (length, word, category, severity, latin) in self.words.iter(encoded):
             start = end - length + 1
             if any(a <= start and end <= b for a, b in allowed):
                 continue
-            first, last = where[start], where[end] + 1
+            if ascii_only:
+                first, last = where[start], where[end] + 1
+            else:  # byte offsets → character offsets; only for hits, which are rare
+                raw = encoded.encode("latin-1")
+                first = where[len(raw[:start].decode("utf-8"))]
+                last = where[len(raw[:end + 1].decode("utf-8")) - 1] + 1
             if latin[0] and first > 0 and _ASCII_WORD.match(text[first - 1]):
                 continue  # "ass" inside "class": Latin words match whole words only
             if latin[1] and last < len(text) and _ASCII_WORD.match(text[last]):
@@ -238,7 +264,7 @@ def matcher_for(lists: list[WordList], allow: list[str]) -> Matcher:
     digest = hashlib.sha256()
     for wordlist in lists:
         digest.update(f"\x01{wordlist.category}\x02{wordlist.severity}\x02".encode())
-        digest.update("\n".join(wordlist.words).encode())
+        digest.update(wordlist.digest.encode())
     digest.update(("\x03" + "\n".join(allow)).encode())
     key = digest.hexdigest()
     if key not in _MATCHERS:
