@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     themes = commands.add_parser("themes", help="list the themes an article can use")
     themes.set_defaults(run=run_themes)
+
+    fix = commands.add_parser("fix", help="correct spacing and punctuation between Chinese and Latin text in place",
+                              description="Apply the copywriting corrections `check` reports to the prose of "
+                              "Markdown files; code, URLs and the front matter never change. Exit 0: done (or, "
+                              "with --check, nothing to change); 1: with --check, some file would change.")
+    fix.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                     help="Markdown files or folders; default: the content folder")
+    fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
+    fix.set_defaults(run=run_fix)
     return parser
 
 
@@ -449,6 +458,27 @@ def run_serve(args) -> int:
     serve(project.root, args.host, args.port, open_browser=args.open,
           say=lambda line: console.print(line, markup=False, highlight=False))
     return EXIT_OK
+
+
+def run_fix(args) -> int:
+    from publisher.fix import fix_paths
+
+    project = _project(args)
+    try:
+        paths = _resolve_paths(args, project) or [project.content_dir]
+    except FileNotFoundError as exc:
+        _error(f"no such file or folder: {exc}")
+        return EXIT_USAGE
+    results = fix_paths(paths, check_only=args.check)
+    for result in results:
+        if result.error:
+            _error(f"{project.relative(result.path)}: {result.error}")
+        elif result.changed:
+            print(f"{'would change' if args.check else 'fixed'} {project.relative(result.path)}")
+    changed = sum(result.changed for result in results)
+    if not changed:
+        print("nothing to change")
+    return EXIT_FINDINGS if args.check and changed else EXIT_OK
 
 
 def run_themes(args) -> int:
