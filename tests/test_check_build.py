@@ -16,7 +16,8 @@ def test_clean_repository_passes(repo):
 
 
 def test_json_format_lists_findings_with_places(repo):
-    write(repo / "content/2026/hello/index.md", "---\ntitle: 标题\nautor: 小王\ncover: cover.jpg\n---\n正文\n")
+    write(repo / "content/2026/hello/index.md", "---\ntitle: 标题\nautor: 小王\ncover: cover.jpg\n"
+          "images:\n  cover.jpg: {credit: 设计组, license: 自有}\n---\n正文\n")
     result = run_cli("check", "--format", "json", cwd=repo)
     assert result.returncode == 0  # a warning only
     report = json.loads(result.stdout)
@@ -60,7 +61,8 @@ def test_cache_skips_unchanged_articles_and_notices_changed_images(repo):
 
 def test_build_writes_exact_html_preview_and_manifest(repo):
     write(repo / "content/2026/hello/index.md",
-          "---\ntitle: 标题\ncover: cover.jpg\n---\n第一段[链接](https://x.org)。\n\n![图](images/pic.png)\n")
+          "---\ntitle: 标题\ncover: cover.jpg\nimages:\n  cover.jpg: {credit: 设计组, license: 自有}\n"
+          "  images/pic.png: {credit: 设计组, license: 自有}\n---\n第一段[链接](https://x.org)。\n\n![图](images/pic.png)\n")
     make_image(repo / "content/2026/hello/images/pic.png", size=(300, 200))
     result = run_cli("build", "--out", "out", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -35,6 +35,8 @@ author: 编辑部
 cover: cover.jpg
 images:
   cover.jpg: {{credit: 测试, license: 自有}}
+  a.png: {{credit: 测试, license: 自有}}
+  b.png: {{credit: 测试, license: 自有}}
 ---
 
 {title}的第一段。

@@ -10,7 +10,8 @@ RULE_MODULES = [
     "publisher.lint.sensitive",
     "publisher.lint.copyright",
     "publisher.lint.confidential",
-    "publisher.lint.copywriting",
+    # "publisher.lint.copywriting": off in check until it stops asking for a space before footnote and link
+    # brackets in Chinese prose; `publisher fix` applies it on request
     "publisher.lint.article_links",
 ]
 
@@ -18,11 +19,5 @@ RULE_MODULES = [
 def check_compliance(article, rendered, project) -> list:
     findings = []
     for name in RULE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a rule module not written yet
-        findings.extend(module.check(article, rendered, project))
+        findings.extend(importlib.import_module(name).check(article, rendered, project))
     return findings

@@ -157,6 +157,8 @@ def check(article, rendered, project) -> list[Finding]:
     index = None
     for src, line, what in wanted:
         path = _local(src, article.folder, article.root)
+        if not path.is_file() or not path.resolve().is_relative_to(article.root.resolve()):
+            continue  # a remote, missing or out-of-repository image is reported by the image rules
         credit = _from_front_matter(article.meta.images, src, path, article.folder)
         if credit is None:
             side = sidecar(path)
