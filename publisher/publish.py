@@ -123,6 +123,8 @@ class Reconciler:
     sleep: object = time.sleep
     approval: object = None  # publisher.approval.ApprovalChecker when approval is required
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _upload_snapshot: object = field(default=None, repr=False)
+    _uploads: dict = field(default_factory=dict, repr=False)  # sha256 → record, uploaded by this run
 
     def run(self, calendar: Calendar, progress=None) -> list[Outcome]:
         records = push_records(self.ledger.snapshot(), self.account)
@@ -287,7 +289,12 @@ class Reconciler:
     # -- uploads (once per account, ever) ---------------------------------------------------------
 
     def _cached_upload(self, sha256: str) -> dict | None:
-        return self.ledger.snapshot().read(upload_path(self.account, sha256))
+        """The upload cache, read once per run (with a remote, every ledger read fetches) plus this run's uploads."""
+        if sha256 in self._uploads:
+            return self._uploads[sha256]
+        if self._upload_snapshot is None:
+            self._upload_snapshot = self.ledger.snapshot()
+        return self._upload_snapshot.read(upload_path(self.account, sha256))
 
     def _upload_body_image(self, path: Path) -> str:
         prepared = prepare_body_image(path)
@@ -328,6 +335,7 @@ class Reconciler:
                   "endpoint": prepared.endpoint, "uploaded_at": now_iso(), "note": prepared.note}
         path = upload_path(self.account, prepared.sha256)
         self.ledger.update(f"upload {record['file']}", lambda snapshot: {path: record})
+        self._uploads[prepared.sha256] = record
         self.say(f"  uploaded {record['file']}" + (f" ({prepared.note})" if prepared.note else ""))
         checkpoint("after-upload-record")
 

@@ -58,6 +58,7 @@ from publisher.calendar import MODE_LABELS, summary
 from publisher.preview import live
 from publisher.preview.files import DIAGRAM_NAME, IMAGE_TYPES, repository_file
 from publisher.preview.site import Site, month_start, shift_month, weeks_of
+from publisher.serving import StoppableServer, start_in_thread
 
 HERE = Path(__file__).resolve().parent
 PHONE_WIDTHS = (375, 390)
@@ -532,7 +533,7 @@ def _server(app: Starlette, host: str, port: int, **options):
 
 
 @dataclass
-class RunningPreview:
+class RunningPreview(StoppableServer):
     """A preview server in a background thread (tests, the benchmark); a context manager."""
 
     url: str
@@ -540,30 +541,12 @@ class RunningPreview:
     _server: object = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> RunningPreview:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 def start_server(root: Path, *, host: str = "127.0.0.1", port: int = 0, **app_options) -> RunningPreview:
     """Serve with uvicorn in a background thread; returns once it accepts connections."""
     app = create_app(root, host=host, **app_options)
     server = _server(app, host, port, log_config=None, log_level="warning")
-    thread = threading.Thread(target=server.run, name="publisher-preview", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"the preview server did not start on {host}:{port}")
-        time.sleep(0.005)
-    bound = server.servers[0].sockets[0].getsockname()[1]
+    thread, bound = start_in_thread(server, "publisher-preview", "the preview server", host, port)
     return RunningPreview(f"http://{host}:{bound}", app, server, thread)
 
 

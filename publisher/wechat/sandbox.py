@@ -48,6 +48,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainT
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from publisher.serving import StoppableServer, start_in_thread
+
 # --- WeChat's numbers ---------------------------------------------------------------------------
 
 TOKEN_TTL = 7200  # seconds an access_token lives
@@ -1401,7 +1403,7 @@ def _config(app: Starlette, host: str, port: int, **options: Any) -> uvicorn.Con
 
 
 @dataclass
-class RunningSandbox:
+class RunningSandbox(StoppableServer):
     """A sandbox serving in a background thread; a context manager, or call `stop()`."""
 
     base_url: str
@@ -1411,31 +1413,13 @@ class RunningSandbox:
     _server: uvicorn.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> RunningSandbox:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
 
 def start_sandbox(state_dir: Path, account: SandboxAccount | None = None, *, host: str = "127.0.0.1",
                   port: int = 0) -> RunningSandbox:
     """Serve the sandbox with uvicorn in a background thread; returns once it accepts connections."""
     app = create_app(state_dir, account)
     server = uvicorn.Server(_config(app, host, port, log_config=None, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="wechat-sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"the WeChat sandbox did not start on {host}:{port}")
-        time.sleep(0.005)
-    bound = server.servers[0].sockets[0].getsockname()[1]
+    thread, bound = start_in_thread(server, "wechat-sandbox", "the WeChat sandbox", host, port)
     base_url = f"http://{host}:{bound}"
     return RunningSandbox(base_url, Path(state_dir), SandboxAdmin(base_url), app, server, thread)
 
