@@ -29,10 +29,13 @@ class CheckCache:
             return {}  # a missing or damaged cache only costs time
 
     def _base_key(self, version: str) -> str:
-        """Settings, templates and themes: a change to any re-checks every article."""
+        """Settings, templates, themes and the publisher's own code: a change to any re-checks every article."""
         digest = hashlib.sha256(version.encode())
         digest.update(json.dumps(self.project.raw, sort_keys=True, default=str).encode())
-        for folder in (self.project.layouts_dir, Path(__file__).parent / "layouts"):
+        package = Path(__file__).parent
+        for source in sorted(package.rglob("*.py")):  # a new or changed rule must not be hidden by old results
+            digest.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
+        for folder in (self.project.layouts_dir, package / "layouts"):
             if folder.is_dir():
                 for path in sorted(folder.rglob("*")):
                     if path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -28,6 +29,31 @@ from publisher.project import load_project
 def test_each_kind_is_corrected(line, expected):
     assert fix_line(line) == expected
     assert fix_line(expected) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "这是一个测试[^1]。",  # footnote reference: markup, no space before it
+    "参见[官方文档](https://example.com)说明",  # link brackets
+    "见[链接][ref]这里",
+    "中文![图](a.png)中文",
+    "数据来源[1]",
+])
+def test_markdown_brackets_are_not_prose(line):
+    assert fix_line(line) == line
+
+
+def test_link_text_is_still_corrected():
+    assert fix_line("我们用[Git仓库](https://git-scm.com)管理") == "我们用[Git 仓库](https://git-scm.com)管理"
+
+
+def test_check_command_reports_copywriting(repo):
+    write(repo / "content/2026/mixed/index.md", "---\ntitle: 标题\n---\n\n用Python写代码[^1]。\n\n[^1]: 注释\n")
+    result = run_cli("check", "content/2026/mixed", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    findings = [f for file in json.loads(result.stdout)["files"] for f in file["findings"]
+                if f["rule"] == "compliance/copywriting"]
+    assert [(f["line"], f["severity"]) for f in findings] == [(5, "warning")]
+    assert "expected '用 Python 写代码" in findings[0]["message"]
 
 
 def test_english_prose_is_left_alone():

@@ -10,8 +10,7 @@ RULE_MODULES = [
     "publisher.lint.sensitive",
     "publisher.lint.copyright",
     "publisher.lint.confidential",
-    # "publisher.lint.copywriting": off in check until it stops asking for a space before footnote and link
-    # brackets in Chinese prose; `publisher fix` applies it on request
+    "publisher.lint.copywriting",
     "publisher.lint.article_links",
 ]
 

@@ -26,11 +26,14 @@ _INLINE_PROTECTED = re.compile(
     r"|\$[^$\n]+\$"  # inline math
     r"|\]\((?:[^()\n]|\([^()\n]*\))*\)"  # link or image destination (and title)
     r"|\]\[[^\]\n]*\]"  # reference link label
+    r"|\[\^[^\]\s]+\]"  # footnote reference
     r"|<[^<>\n]+>"  # autolink or inline HTML tag
     r"|&#?\w+;"  # HTML entity
     r"|(?:https?|ftp)://[^" + _URL_STOP + r"]+"  # bare URL
     r"|www\.[^" + _URL_STOP + r"]+"
     r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail address
+    # the brackets of link text: markup, not prose (autocorrect would want a space before each `[`)
+    r"|!?\[|\]"
 )
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
 _REPEATED = [
