@@ -15,6 +15,7 @@ from publisher.content import ArticleError, find_articles, load_article
 from publisher.findings import Finding, shorten
 from publisher.project import Project
 
+ARTICLE_LINK_RULES = "compliance/article-link"  # prefix of the rules about links between articles
 _DATA_LINE = re.compile(r'data-line="(\d+)"')
 _BUILD_ATTR = re.compile(r'\s(?:class|data-line)="[^"]*"')
 
@@ -45,7 +46,7 @@ def check(project: Project, paths: list[Path] | None = None, *, layout: bool = F
     articles = find_articles(project, md_targets) if md_targets or not paths else []
     reports: list[FileReport] = []
     for path in articles:
-        reports.append(check_article(project, path, cache, layout))
+        reports.append(check_article(project, path, cache, layout, now))
         if progress:
             progress()
     for path in html_files:
@@ -63,22 +64,24 @@ def _wants_calendar(project: Project, paths: list[Path] | None) -> bool:
     return not paths or any(p.resolve() == project.calendar_path.resolve() for p in paths)
 
 
-def check_article(project: Project, path: Path, cache=None, layout: bool = False) -> FileReport:
+def check_article(project: Project, path: Path, cache=None, layout: bool = False, now=None) -> FileReport:
     rel = project.relative(path)
     if cache and not layout and (hit := cache.get(rel, path)):
         return FileReport(rel, hit["findings"], hit.get("characters"), cached=True)
     try:
-        rendered, findings = analyse_article(project, path, layout)
+        rendered, findings = analyse_article(project, path, layout, now)
     except ArticleError as exc:
         return FileReport(rel, exc.findings)
     report = FileReport(rel, findings, rendered.characters)
-    if cache and not layout:
+    # links to other articles depend on the ledger and the clock, which the cache key cannot see
+    links_articles = any(f.rule.startswith(ARTICLE_LINK_RULES) for f in findings)
+    if cache and not layout and not links_articles:
         deps = [a.path for a in rendered.assets] + _cover_path(rendered.article)
         cache.put(rel, report.findings, report.characters, deps)
     return report
 
 
-def analyse_article(project: Project, path: Path, layout: bool = False):
+def analyse_article(project: Project, path: Path, layout: bool = False, now=None):
     """Load, render and lint one article: (Rendered, sorted findings). Raises ArticleError."""
     from publisher.lint.limits import check_limits
     from publisher.render import render_article
@@ -89,7 +92,7 @@ def analyse_article(project: Project, path: Path, layout: bool = False):
 
     findings = [*article.findings, *rendered.findings, *check_limits(rendered, project),
                 *lint_structure(rendered.annotated_html, article.rel, layout),
-                *check_compliance(article, rendered, project)]
+                *check_compliance(article, rendered, project, now)]
     return rendered, sorted(findings, key=_order)
 
 

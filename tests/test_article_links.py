@@ -117,3 +117,38 @@ def test_links_that_are_not_articles_are_not_this_rules(site):
     write(site / "content/2026/a/index.md", "---\ntitle: A\n---\n\n[x](notes.md) [y](https://example.com) "
           "[z](#top) [w](../missing/)\n")
     assert findings(site) == []
+
+
+def rendered_a(root):
+    from publisher.render import render_article
+
+    project = load_project(root)
+    return render_article(load_article(root / "content/2026/a/index.md", project), project)
+
+
+def test_renderer_uses_the_published_url_once_the_article_is_out(site):
+    before = rendered_a(site)
+    assert URL not in before.html and "<a " not in before.html  # unpublished: only the text
+    assert [f.rule for f in before.findings] == ["link/local"]  # notes.txt; the articles are the rule's
+    publish_b(site)
+    article_links.clear_cache()
+    after = rendered_a(site)
+    assert after.html.count(f'<a href="{URL}"') == 3
+    for text in ("上一篇", "同一篇", "绝对路径"):
+        assert f">{text}</a>" in after.html
+    assert "index.md" not in after.html and "../b/" not in after.html
+
+
+def test_check_now_and_the_ledger_are_never_hidden_by_the_cache(site):
+    write(site / "calendar.yaml", 'timezone: Asia/Shanghai\npushes:\n'
+          '  - at: "2026-12-02 08:00"\n    mode: publish\n    articles: [2026/a]\n')
+
+    def severities(now):
+        result = run_cli("check", "content/2026/a/index.md", "--now", now, "--format", "json", cwd=site)
+        return {f["severity"] for file in json.loads(result.stdout)["files"] for f in file["findings"]
+                if f["rule"].startswith("compliance/article-link")}
+
+    assert severities("2026-11-25 09:00") == {"warning"}
+    assert severities("2026-12-01 09:00") == {"error"}  # the same file, checked again with the cache on
+    publish_b(site)
+    assert severities("2026-12-01 09:00") == {"info"}

@@ -1,6 +1,7 @@
 """Editorial compliance for `publisher check`: sensitive words, image copyright, confidential data,
-copywriting and links between articles. Each rule module exposes `check(article, rendered, project)`
-returning Findings; this list is the stage, in the order the report shows them."""
+copywriting and links between articles. Each rule module exposes `check(article, rendered, project, now)`
+returning Findings (`now`: the moment rules about due pushes judge by, None for the current time);
+this list is the stage, in the order the report shows them."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ RULE_MODULES = [
 ]
 
 
-def check_compliance(article, rendered, project) -> list:
+def check_compliance(article, rendered, project, now=None) -> list:
     findings = []
     for name in RULE_MODULES:
-        findings.extend(importlib.import_module(name).check(article, rendered, project))
+        findings.extend(importlib.import_module(name).check(article, rendered, project, now))
     return findings

@@ -108,7 +108,7 @@ def scan(text: str, config: dict, *, code_free: str | None = None) -> list[tuple
     return found
 
 
-def check(article, rendered, project) -> list[Finding]:
+def check(article, rendered, project, now=None) -> list[Finding]:
     findings = FindingList(article.rel)
     config = dict(settings(project))
     config["_custom"] = _custom(config, findings)

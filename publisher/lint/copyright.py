@@ -142,7 +142,7 @@ def provenance_index(project) -> dict[str, list[tuple[str, str, str, str]]]:
     return index
 
 
-def check(article, rendered, project) -> list[Finding]:
+def check(article, rendered, project, now=None) -> list[Finding]:
     findings = FindingList(article.rel)
     wanted: list[tuple[str, int | None, str]] = []  # (src, file line, what it is)
     if article.meta.cover:

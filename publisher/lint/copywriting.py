@@ -127,7 +127,7 @@ def _excerpt(old: str, new: str, column: int) -> tuple[str, str]:
     return old[start:len(old) - max(0, suffix - 6)], new[start:len(new) - max(0, suffix - 6)]
 
 
-def check(article, rendered, project) -> list[Finding]:
+def check(article, rendered, project, now=None) -> list[Finding]:
     findings = []
     for index, column, old, new in corrections(article.body):
         found, expected = _excerpt(old, new, column)

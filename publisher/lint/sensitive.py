@@ -330,7 +330,7 @@ def _field_column(article, name: str, value: str) -> int | None:
     return at + 1 if at >= 0 else None
 
 
-def check(article, rendered, project) -> list[Finding]:
+def check(article, rendered, project, now=None) -> list[Finding]:
     findings = FindingList(article.rel)
     lists, problems = load_lists(project)
     for problem in problems:

@@ -57,7 +57,7 @@ def render_article(article: Article, project: Project, theme: Theme | None = Non
             findings.error("theme/unknown", str(exc), article.line_of("theme"), field="theme")
             theme = load_theme(project.theme if article.meta.theme else "default", project.layouts_dir)
     state = RenderState(article.folder, article.root, article.body_line, findings, theme.pygments_style,
-                        cache_dir=project.cache_dir)
+                        cache_dir=project.cache_dir, resolve_article_link=_article_link_resolver(article, project))
     body = render_body(article.body, state)
     annotated = compose(body, state.references, theme, project.layouts_dir)
     return Rendered(
@@ -65,6 +65,17 @@ def render_article(article: Article, project: Project, theme: Theme | None = Non
         digest=article.meta.digest or default_digest(state.first_paragraph or "", project.limits.digest),
         assets=state.assets, references=state.references, findings=findings.items,
     )
+
+
+def _article_link_resolver(article: Article, project: Project):
+    """href → (key, published URL or None) for links to other articles; the ledger is read only if one occurs."""
+    from publisher.lint.article_links import linked_article, published_urls
+
+    def resolve(href: str) -> tuple[str, str | None] | None:
+        key = linked_article(href, article, project)
+        return (key, published_urls(project).get(key)) if key else None
+
+    return resolve
 
 
 _SENTENCE_END = re.compile(r"[。！？!?；;]")

@@ -11,6 +11,7 @@ with explicit whitespace, math as SVG, raw HTML through the allowlist. Every blo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -70,6 +71,8 @@ class RenderState:
     first_paragraph: str | None = None
     block_html: Sanitizer | None = None
     cache_dir: Path | None = None  # where rendered diagrams are kept; None: diagrams stay code
+    # href → (linked article's key, its published URL or None); None when the href names no article
+    resolve_article_link: Callable[[str], tuple[str, str | None] | None] | None = None
 
 
 def render_body(markdown: str, state: RenderState) -> str:
@@ -383,10 +386,20 @@ def link(w: Walker, node) -> str:
     if kind == "unsafe":
         w.state.findings.warning("link/unsafe", f"removed the link to '{href[:40]}': script and data URLs are "
                                  "unsafe; its text was kept", line)
+    elif kind == "local" and (target := _linked_article(w, href)):
+        _, url = target
+        if url:  # the other article is out: its WeChat page replaces the repository path
+            return f'<a href="{escape(url)}">{label}</a>'
+        # compliance/article-link-unpublished reports it, with the push's due date
     elif kind == "local":
         w.state.findings.warning("link/local", f"the link to '{href}' points to a file in the repository, which "
                                  "readers cannot open; its text was kept", line)
     return label
+
+
+def _linked_article(w: Walker, href: str) -> tuple[str, str | None] | None:
+    resolve = w.state.resolve_article_link
+    return resolve(href) if resolve else None
 
 
 def image(w: Walker, node) -> str:
