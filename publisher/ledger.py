@@ -14,6 +14,7 @@ killed at any point leaves the branch at the old commit or the new one: nothing 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -82,21 +83,49 @@ def _parse(data: bytes, path: str, commit: str, branch: str) -> dict:
     return record
 
 
+def is_record(path: str) -> bool:
+    """Records (.json) are JSON objects loaded with every snapshot; other files are data, read on demand."""
+    return path.endswith(".json")
+
+
+def blob_sha(data: bytes) -> str:
+    """The id git gives a blob with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 class Snapshot:
-    """All records of one ledger commit, loaded at once; cheap to query many times."""
+    """All records of one ledger commit, loaded at once; cheap to query many times. Data files (any other
+    name, e.g. the analytics export) are read only when asked for, so they never slow publishing down."""
 
     def __init__(self, commit: str | None, tree: str | None, entries: dict[str, Entry], blobs: dict[str, bytes],
-                 branch: str = ""):
+                 branch: str = "", load: Callable[[list[str]], list[tuple[str, bytes] | None]] | None = None):
         self.commit = commit
         self.tree = tree
         self._entries = entries
         self._blobs = blobs
         self._paths = sorted(entries)
         self._branch = branch
+        self._load = load
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """The content of the file at `path`, a record or a data file; None when there is none."""
+        path = check_path(path)
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        if entry[1] not in self._blobs and self._load is not None:
+            found = self._load([entry[1]])[0]
+            if found is None:
+                raise LedgerError(f"ledger commit {(self.commit or '')[:12]} refers to a missing object {entry[1]} "
+                                  f"({path}): the repository is damaged (run `git fsck`)")
+            self._blobs[entry[1]] = found[1]
+        return self._blobs.get(entry[1])
 
     def read(self, path: str) -> dict | None:
         """The record at `path` (a fresh dict each time), or None when there is none."""
         path = check_path(path)
+        if not is_record(path):
+            raise ValueError(f"{path} is a data file, not a record: use read_bytes")
         entry = self._entries.get(path)
         if entry is None or entry[1] not in self._blobs:
             return None
@@ -189,8 +218,9 @@ class Ledger:
         """
         self._sync()
 
-    def update(self, message: str, change: Callable[[Snapshot], dict[str, dict | None]]) -> str:
-        """Apply `change(snapshot)` -> {path: record or None to delete} as one commit, with compare-and-swap.
+    def update(self, message: str, change: Callable[[Snapshot], dict[str, dict | bytes | None]]) -> str:
+        """Apply `change(snapshot)` -> {path: record (bytes for a data file) or None to delete} as one commit,
+        with compare-and-swap.
 
         On conflict the ledger is re-read and `change` called again on the new snapshot, so it must
         compute its result from the snapshot alone. Returns the new commit sha; when nothing changes,
@@ -375,8 +405,9 @@ class Ledger:
                 continue
             meta, _, raw_path = item.partition(b"\t")
             mode, kind, sha = meta.decode().split(" ")
-            entries[raw_path.decode("utf-8", "surrogateescape")] = (mode, sha)
-            if kind == "blob":
+            path = raw_path.decode("utf-8", "surrogateescape")
+            entries[path] = (mode, sha)
+            if kind == "blob" and is_record(path):
                 wanted.append(sha)
         wanted = list(dict.fromkeys(wanted))
         objects = self._cat_file([f"{commit}^{{tree}}", *wanted])
@@ -387,7 +418,7 @@ class Ledger:
                 raise LedgerError(f"ledger commit {commit[:12]} refers to a missing object {sha}: "
                                   f"the repository is damaged (run `git fsck`)")
             blobs[sha] = found[1]
-        return self._remember(Snapshot(commit, tree, entries, blobs, self.branch))
+        return self._remember(Snapshot(commit, tree, entries, blobs, self.branch, self._cat_file))
 
     def _remember(self, snapshot: Snapshot) -> Snapshot:
         self._cache[snapshot.commit] = snapshot
@@ -430,7 +461,7 @@ class Ledger:
 
     # ---- writing ----
 
-    def _apply(self, snapshot: Snapshot, changes: dict[str, dict | None]) -> dict[str, Entry | bytes] | None:
+    def _apply(self, snapshot: Snapshot, changes: dict[str, dict | bytes | None]) -> dict[str, Entry | bytes] | None:
         """The new tree's entries (bytes for records to write), or None when `changes` change nothing."""
         if not isinstance(changes, dict):
             raise TypeError(f"the change function must return a dict of path -> record or None, "
@@ -442,14 +473,9 @@ class Ledger:
             if record is None:
                 changed |= entries.pop(path, None) is not None
                 continue
-            if not isinstance(record, dict):
-                raise TypeError(f"ledger record {path} must be a dict (or None to delete), got {type(record).__name__}")
-            try:
-                data = dump_record(record)
-            except (TypeError, ValueError) as error:
-                raise TypeError(f"ledger record {path} cannot be stored as JSON: {error}") from None
+            data = _encode(path, record)
             old = entries.get(path)
-            if isinstance(old, tuple) and snapshot._blobs.get(old[1]) == data:
+            if isinstance(old, tuple) and old[1] == blob_sha(data):
                 continue
             entries[path] = data
             changed = True
@@ -498,7 +524,7 @@ class Ledger:
                      for path, value in entries.items()}
             blobs = {sha: parent._blobs[sha] for _, sha in final.values() if sha in parent._blobs}
             blobs.update((blob_of[path], data) for path, data in new)
-            self._remember(Snapshot(commit, tree, final, blobs, self.branch))
+            self._remember(Snapshot(commit, tree, final, blobs, self.branch, self._cat_file))
         return commit
 
     def _move_local(self, new: str, old: str | None, message: str) -> tuple[bool, str]:
@@ -544,6 +570,19 @@ class Ledger:
             raise LedgerError(f"`git {' '.join(args[:3])}` failed in {self.repo_path}: "
                               f"{result.stderr.decode('utf-8', 'replace').strip()}")
         return result
+
+
+def _encode(path: str, value: dict | bytes) -> bytes:
+    if not is_record(path):
+        if not isinstance(value, bytes):
+            raise TypeError(f"ledger data file {path} takes bytes, got {type(value).__name__}")
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"ledger record {path} must be a dict (or None to delete), got {type(value).__name__}")
+    try:
+        return dump_record(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"ledger record {path} cannot be stored as JSON: {error}") from None
 
 
 def _check_message(message: str) -> str:

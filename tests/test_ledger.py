@@ -374,3 +374,23 @@ def test_conflict_is_raised_when_retries_run_out(tmp_path):
     with pytest.raises(LedgerConflict, match="gave up after 2 attempts"):
         ledger.update("loses every race", always_beaten)
     assert ledger.read("counter.json") == {"n": 2}
+
+
+def test_data_files_are_stored_as_bytes_and_read_only_on_demand(tmp_path):
+    make_repo(tmp_path / "repo")
+    ledger = Ledger(tmp_path / "repo", remote=None)
+    lines = b'{"table": "account_daily", "ref_date": "2026-12-01"}\n'
+    first = ledger.update("stats", lambda s: {"stats/main/2026-12.jsonl": lines, "stats/main/meta.json": {"v": 1}})
+    assert ledger.update("again", lambda s: {"stats/main/2026-12.jsonl": lines}) == first  # unchanged: no commit
+    fresh = Ledger(tmp_path / "repo", remote=None).snapshot()
+    data_sha = fresh.entries()["stats/main/2026-12.jsonl"][1]
+    assert data_sha not in fresh._blobs  # a snapshot loads records only
+    assert fresh.read_bytes("stats/main/2026-12.jsonl") == lines
+    assert fresh.read("stats/main/meta.json") == {"v": 1}
+    with pytest.raises(ValueError, match="read_bytes"):
+        fresh.read("stats/main/2026-12.jsonl")
+    with pytest.raises(TypeError, match="takes bytes"):
+        ledger.update("bad", lambda s: {"stats/main/2026-11.jsonl": {"not": "bytes"}})
+    show = subprocess.run(["git", "show", f"{BRANCH}:stats/main/2026-12.jsonl"], cwd=tmp_path / "repo",
+                          capture_output=True, check=True)
+    assert show.stdout == lines

@@ -17,12 +17,14 @@ What this layer adds:
 - `calls`: a Counter of HTTP requests per endpoint, retries included.
 
 Endpoint names (the keys of `calls`, the `endpoint` of errors, log lines) are paths under `cgi-bin/`
-(`"draft/add"`, `"media/uploadimg"`, `"message/mass/sendall"`), except the token: `"cgi-bin/stable_token"`.
+(`"draft/add"`, `"media/uploadimg"`, `"message/mass/sendall"`), except the token: `"cgi-bin/stable_token"`,
+and analytics, which live beside cgi-bin: `"datacube/getbizsummary"`.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import logging
 import time
@@ -296,6 +298,13 @@ class WeChatClient:
         path = cgi_path if cgi_path.startswith("/") else "/cgi-bin/" + cgi_path.removeprefix("cgi-bin/")
         return self._call("POST", "openapi/quota/get", json_body={"cgi_path": path})
 
+    # ---- analytics ----------------------------------------------------------------------------------
+
+    def datacube(self, name: str, begin: dt.date, end: dt.date) -> dict:
+        """One 数据统计 report (`getbizsummary`, `getusersummary`, …) for begin..end inclusive, as WeChat sends it."""
+        return self._call("POST", f"datacube/{name}",
+                          json_body={"begin_date": begin.isoformat(), "end_date": end.isoformat()})
+
     # ---- the machinery ------------------------------------------------------------------------------------
 
     def _call(self, method: str, endpoint: str, *, json_body: dict | None = None, clientmsgid: str | None = None,
@@ -358,7 +367,7 @@ class WeChatClient:
             else:
                 kwargs = dict(request_kwargs)
                 kwargs["params"] = {**request_kwargs.get("params", {}), "access_token": self._wx.current_token()}
-                result = self._wx._request(method.lower(), endpoint, **kwargs)
+                result = self._wx._request(method.lower(), self._url(endpoint), **kwargs)
                 if isinstance(result, dict):
                     outcome.result = result
                 else:  # wechatpy hands back the Response when the body is not JSON
@@ -405,6 +414,10 @@ class WeChatClient:
         if self._log is not None:
             self._log(line)
         return outcome
+
+    def _url(self, endpoint: str) -> str:
+        """wechatpy puts endpoints under {api_base}/cgi-bin/; datacube lives beside it."""
+        return f"{self.api_base}/{endpoint}" if endpoint.startswith("datacube/") else endpoint
 
     def _scrub(self, text: str) -> str:
         return scrub(text, (self._secret, *self._tokens, self._wx.current_token()))

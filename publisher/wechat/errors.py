@@ -165,6 +165,9 @@ class Unauthorized(WeChatError):
                 "can only create drafts through the API (draft mode); a person must press 发表 in "
                 "mp.weixin.qq.com. 发布 (freepublish) and 群发 (mass send, preview) need a verified account."
             )
+        if (self.endpoint or "").startswith("datacube/"):
+            allowed = ("WeChat opens 数据统计 (analytics, datacube) to verified (认证) accounts only: check on "
+                       "mp.weixin.qq.com that the account is verified and that 数据统计 is listed under 接口权限.")
         self.hint = f"This account is not allowed to call {self.endpoint or 'this API'}. {allowed}"
 
 
@@ -328,6 +331,8 @@ _BAD_REQUEST_HINTS = {
     53405: "invalid product_info; remove or fix the product card.",
     53406: "product cards (带货) are not enabled; remove product_info.",
     53600: "invalid article_id.",
+    61500: "date format error: datacube dates are YYYY-MM-DD.",
+    61501: "date range error: end_date must be yesterday or earlier and within the report's maximum span.",
     88000: "the account has no comment (留言) privilege; set need_open_comment to 0.",
     88001: "msg_data_id does not exist.",
     88002: "the article is restricted for safety reasons.",
