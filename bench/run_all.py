@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ORDER = ["startup", "render", "size", "publish", "check_1000"]  # quick ones first
+ORDER = ["startup", "render", "size", "stats_report", "publish", "check_1000"]  # quick ones first
 
 
 def scripts() -> list[str]:

@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     themes = commands.add_parser("themes", help="list the themes an article can use")
     themes.set_defaults(run=run_themes)
 
+    _add_stats(commands)
+
     fix = commands.add_parser("fix", help="correct spacing and punctuation between Chinese and Latin text in place",
                               description="Apply the copywriting corrections `check` reports to the prose of "
                               "Markdown files; code, URLs and the front matter never change. Exit 0: done (or, "
@@ -139,6 +141,40 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
     fix.set_defaults(run=run_fix)
     return parser
+
+
+def _add_stats(commands) -> None:
+    stats = commands.add_parser("stats", help="pull analytics from WeChat and write reports",
+                                description="Analytics: `stats pull` fetches WeChat's datacube numbers into a local "
+                                "database and commits them to the ledger branch; `stats report` writes HTML and "
+                                "Markdown reports. Without credentials the embedded sandbox is used.")
+    verbs = stats.add_subparsers(title="commands", metavar="COMMAND")
+    stats.set_defaults(run=lambda args: stats.print_help() or EXIT_USAGE)
+    pull = verbs.add_parser("pull", help="fetch daily numbers (resumes where the last pull stopped)",
+                            description="Exit 0: pulled; 1: WeChat or the ledger failed; 2: usage or settings error.")
+    pull.add_argument("--since", type=_day, help="first day (YYYY-MM-DD); default: the missing days of the last 30")
+    pull.add_argument("--until", type=_day, help="last day (YYYY-MM-DD); default: yesterday (Beijing time)")
+    pull.add_argument("--account", help="the account (default: the first in settings)")
+    pull.add_argument("--now", help="the time to act as (ISO 8601, or 'YYYY-MM-DD HH:MM')")
+    pull.add_argument("--format", choices=("text", "json"), default="text")
+    pull.set_defaults(run=run_stats_pull)
+    report = verbs.add_parser("report", help="write the HTML report with charts and the Markdown summary",
+                              description="Exit 0: written; 1: the data could not be read; 2: usage error.")
+    report.add_argument("--period", choices=("week", "month", "quarter", "year"), default="week")
+    report.add_argument("--date", type=_day, help="a day inside the period (default: yesterday, Beijing time)")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="folder for the report (default: reports)")
+    report.add_argument("--account", help="the account (default: the first in settings)")
+    report.add_argument("--format", choices=("text", "json"), default="text")
+    report.set_defaults(run=run_stats_report)
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, found '{text}'") from None
 
 
 def _version() -> str:
@@ -496,9 +532,10 @@ def run_themes(args) -> int:
 class _progress:
     """A rich progress bar on stderr for long runs; silent when output is for machines."""
 
-    def __init__(self, enabled: bool, total: int | None = None):
+    def __init__(self, enabled: bool, total: int | None = None, description: str = "checking"):
         self.enabled = enabled and sys.stderr.isatty()
         self.total = total
+        self.description = description
 
     def __enter__(self):
         if not self.enabled:
@@ -507,9 +544,82 @@ class _progress:
 
         self.progress = Progress(transient=True, console=_console(stderr=True))
         self.progress.start()
-        task = self.progress.add_task("checking", total=self.total)
+        task = self.progress.add_task(self.description, total=self.total)
         return lambda: self.progress.advance(task)
 
     def __exit__(self, *exc):
         if self.enabled:
             self.progress.stop()
+
+
+def run_stats_pull(args) -> int:
+    import json
+
+    from publisher.stats.pull import StatsError
+    from publisher.stats.run import pull_stats
+    from publisher.wechat.errors import WeChatError
+
+    project = _project(args)
+    account = project.account(args.account)
+    now = _now(args.now, _zone(project))
+    console = _console(stderr=args.format == "json")
+    bar = _progress(args.format == "text", description="pulling analytics")
+
+    def progress(total: int):
+        bar.total = total
+        return bar.__enter__()
+
+    try:
+        result, where = pull_stats(project, account, since=args.since, until=args.until, now=now, progress=progress,
+                                   say=lambda line: None if args.format == "json" else console.print(line, markup=False))
+    except StatsError as exc:
+        _error(str(exc))
+        return EXIT_USAGE if str(exc).startswith("--") else EXIT_FINDINGS
+    except WeChatError as exc:
+        _error(f"WeChat: {exc}")
+        return EXIT_FINDINGS
+    finally:
+        bar.__exit__(None, None, None)
+    summary = {"account": account.name, "source": where, "first": result.first.isoformat(),
+               "last": result.last.isoformat(), "calls": result.calls, "legacy_endpoints": result.legacy,
+               "days": sorted(result.days), "delayed_days": sorted(result.delayed), "articles": result.articles}
+    if args.format == "json":
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not result.calls:
+        console.print(f"nothing to pull: every day from {result.first} to {result.last} is stored")
+        return EXIT_OK
+    console.print(f"pulled {len(result.days)} day(s) with {result.calls} call(s)"
+                  + (" (legacy endpoints: the current ones were refused)" if result.legacy else "")
+                  + f"; {result.articles} article(s) matched to the ledger; exported to the ledger branch")
+    if result.delayed:
+        console.print(f"[yellow]WeChat marked {', '.join(sorted(result.delayed))} as delayed (is_delay): the next "
+                      "pull fetches them again[/]")
+    return EXIT_OK
+
+
+def run_stats_report(args) -> int:
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from publisher.stats.pull import StatsError
+    from publisher.stats.run import write_report
+
+    project = _project(args)
+    account = project.account(args.account)
+    day = args.date or (datetime.now(timezone(timedelta(hours=8))).date() - timedelta(days=1))
+    out = args.out if args.out.is_absolute() else (args.directory or Path.cwd()) / args.out
+    try:
+        report, where = write_report(project, account, args.period, day, out)
+    except StatsError as exc:
+        _error(str(exc))
+        return EXIT_FINDINGS
+    if args.format == "json":
+        print(json.dumps({"account": account.name, "source": where, "html": str(report.html_path),
+                          "markdown": str(report.markdown_path), "figures": report.figures},
+                         ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    console = _console()
+    console.print(f"numbers from {where}")
+    console.print(f"report: [bold]{report.html_path}[/]\nsummary: [bold]{report.markdown_path}[/]")
+    return EXIT_OK

@@ -39,7 +39,7 @@ images:
   b.png: {{credit: 测试, license: 自有}}
 ---
 
-{title}的第一段。
+本文的第一段。
 
 ![图一](a.png "图一")
 

@@ -1,7 +1,8 @@
 """A local emulator of the WeChat Official Account API, served over real HTTP.
 
 The sandbox answers the same paths with the same JSON shapes and errcodes as api.weixin.qq.com for
-everything the publisher uses (tokens, image uploads, drafts, 发布, 群发, quotas), so the real client
+everything the publisher uses (tokens, image uploads, drafts, 发布, 群发, quotas, and the 数据统计
+reports at /datacube/, in sandbox_datacube.py), so the real client
 runs against it unchanged: point its base URL at `RunningSandbox.base_url`. It keeps WeChat's traps:
 the classic `token` endpoint rotates the token on every call, a draft disappears once published,
 the mass-send quota is one a day, article HTML is sanitised, external images are filtered out.
@@ -33,7 +34,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ DAILY_QUOTA = {  # per endpoint per day, from API_Call_Limits; the unpublished o
     "message/mass/sendall": 100, "message/mass/get": 1000, "message/mass/delete": 1000,
     "message/mass/preview": 100,
     "openapi/quota/get": 1000,
+    **{f"datacube/{name}": 5000 for name in (  # unpublished; a year pulled day by day fits in one day
+        "getarticletotaldetail", "getbizsummary", "getarticleread", "getarticleshare", "getarticlesummary",
+        "getarticletotal", "getuserread", "getusershare", "getusersummary", "getusercumulate")},
 }
 MASS_SEND_QUOTA = {"subscription": 1, "service": 4}  # successful sends a day / a calendar month
 
@@ -116,6 +120,8 @@ ERRMSG = {
     47001: "data format error",
     48001: "api unauthorized",
     53600: "Article ID 无效",
+    61500: "date format error",
+    61501: "date range error",
     76021: "cgi_path not found",
 }
 
@@ -591,16 +597,17 @@ class Endpoint:
     handler: Callable[[Call], dict]
     methods: tuple[str, ...] = ("POST",)
     auth: bool = True  # needs ?access_token=
+    read_only: bool = False  # changes nothing but its quota count: no state save (the next save writes it)
 
 
 ROUTES: dict[str, Endpoint] = {}
 
 
-def cgi(name: str, *, methods: tuple[str, ...] = ("POST",), auth: bool = True):
-    """Register an endpoint function under /cgi-bin/<name>."""
+def cgi(name: str, *, methods: tuple[str, ...] = ("POST",), auth: bool = True, read_only: bool = False):
+    """Register an endpoint function under /cgi-bin/<name> (or /datacube/<report> for "datacube/<report>")."""
 
     def register(handler: Callable[[Call], dict]) -> Callable[[Call], dict]:
-        ROUTES[name] = Endpoint(name, handler, methods, auth)
+        ROUTES[name] = Endpoint(name, handler, methods, auth, read_only)
         return handler
 
     return register
@@ -1056,7 +1063,7 @@ def mass_preview(call: Call) -> dict:
 @cgi("openapi/quota/get")
 def quota_get(call: Call) -> dict:
     cgi_path = str(call.body.get("cgi_path", ""))
-    endpoint = cgi_path.removeprefix("/cgi-bin/")
+    endpoint = cgi_path[1:] if cgi_path.startswith("/datacube/") else cgi_path.removeprefix("/cgi-bin/")
     if endpoint not in ROUTES:
         raise WeChatError(76021)
     limit = DAILY_QUOTA.get(endpoint, 10_000)
@@ -1102,7 +1109,8 @@ class _DropConnection(Response):
 
 
 class Sandbox:
-    """The emulator: routes each /cgi-bin/ call through faults, whitelist, token and quota to its endpoint."""
+    """The emulator: routes each /cgi-bin/ and /datacube/ call through faults, whitelist, token and quota to
+    its endpoint."""
 
     def __init__(self, state_dir: Path, account: SandboxAccount | None = None):
         self.state = State(state_dir, account)
@@ -1111,6 +1119,14 @@ class Sandbox:
 
     async def cgi(self, request: Request) -> Response:
         name = request.path_params["endpoint"]
+        if name.startswith("datacube/"):  # those live at /datacube/, beside /cgi-bin/
+            return PlainTextResponse("404 Not Found", status_code=404)
+        return await self._dispatch(request, name)
+
+    async def datacube(self, request: Request) -> Response:
+        return await self._dispatch(request, "datacube/" + request.path_params["endpoint"])
+
+    async def _dispatch(self, request: Request, name: str) -> Response:
         endpoint = ROUTES.get(name)
         if endpoint is None:
             return PlainTextResponse("404 Not Found", status_code=404)
@@ -1128,7 +1144,8 @@ class Sandbox:
             except Exception:
                 self.state.reload()  # a bug in an endpoint must not leave half a change behind
                 raise
-            self.state.save()
+            if not endpoint.read_only:
+                self.state.save()
         if fault and fault.after:
             await asyncio.sleep(fault.delay)
             if fault.fails:
@@ -1304,10 +1321,13 @@ def _article_html(item: dict, moment: float, *, draft: bool = False) -> str:
 
 def create_app(state_dir: Path, account: SandboxAccount | None = None) -> Starlette:
     """The sandbox as a Starlette app; `state_dir` holds its state (created if missing)."""
+    from publisher.wechat import sandbox_datacube as datacube  # registers the /datacube/ endpoints
+
     sandbox = Sandbox(state_dir, account)
     admin = "/sandbox/admin"
     routes = [
         Route("/cgi-bin/{endpoint:path}", sandbox.cgi, methods=["GET", "POST"]),
+        Route("/datacube/{endpoint}", sandbox.datacube, methods=["GET", "POST"]),
         Route("/mmbiz/{name}", sandbox.image),
         Route(f"{admin}/faults", sandbox.admin_faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{admin}/calls", sandbox.admin_calls),
@@ -1316,6 +1336,8 @@ def create_app(state_dir: Path, account: SandboxAccount | None = None) -> Starle
         Route(f"{admin}/reset", sandbox.admin_reset, methods=["POST"]),
         Route(f"{admin}/account", sandbox.admin_account, methods=["GET", "POST"]),
         Route(f"{admin}/clock", sandbox.admin_clock, methods=["POST"]),
+        Route(f"{admin}/datacube", partial(datacube.admin_settings, sandbox.state), methods=["GET", "POST"]),
+        Route(f"{admin}/seed", partial(datacube.admin_seed, sandbox.state), methods=["POST"]),
         Route("/sandbox/", sandbox.index_page),
         Route("/sandbox/s/{article_id}/{idx:int}", sandbox.article_page),
         Route("/sandbox/draft/{media_id}/{idx:int}", sandbox.draft_page),
@@ -1381,6 +1403,14 @@ class SandboxAdmin:
 
     def clock_at_least(self, epoch: float) -> dict:
         return self._request("POST", "clock", {"at": epoch})
+
+    def datacube(self, **settings: Any) -> dict:
+        """The datacube settings; given delayed_days and/or current_api, change them first."""
+        return self._request("POST", "datacube", settings) if settings else self._request("GET", "datacube")
+
+    def seed(self, **spec: Any) -> list[dict]:
+        """Published pushes written into the state: count/start/end/seed, or pushes=[...]."""
+        return self._request("POST", "seed", spec)
 
 
 class _Protocol(H11Protocol):

@@ -1,0 +1,134 @@
+"""What `publisher stats pull` and `stats report` do around the stages: which WeChat (or the embedded
+sandbox), which ledger branch, where the database lives, and keeping the database and the ledger's
+export in step."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from publisher.project import Account, Project
+from publisher.stats.export import ExportError, export_digest, export_files, remember_export, sync_database
+from publisher.stats.join import join_ledger
+from publisher.stats.pull import Puller, PullResult, StatsError, latest_ready_day, requested_days
+from publisher.stats.store import open_store
+
+
+@dataclass
+class Stats:
+    """The database of one account, loaded from the ledger branch `ledger` points at."""
+
+    connection: sqlite3.Connection
+    ledger: object
+    sandbox: bool
+
+    @property
+    def where(self) -> str:
+        return f"the ledger branch {self.ledger.branch}"
+
+
+def database_path(project: Project, account: Account, sandbox: bool) -> Path:
+    return project.cache_dir / "stats" / f"{account.name}{'-sandbox' if sandbox else ''}.sqlite"
+
+
+def open_stats(project: Project, account: Account, *, sandbox: bool) -> Stats:
+    """The account's database, rebuilt from the ledger's export when it is missing or behind."""
+    from publisher.ledger import LedgerError
+    from publisher.publish import open_ledger
+
+    ledger = open_ledger(project, sandbox=sandbox)
+    path = database_path(project, account, sandbox)
+    try:
+        connection = open_store(path)
+    except (ValueError, sqlite3.DatabaseError) as exc:
+        raise StatsError(f"{path}: {exc}") from None
+    try:
+        sync_database(connection, account.name, ledger.snapshot(), ledger.branch)
+    except (ExportError, LedgerError) as exc:
+        connection.close()
+        raise StatsError(str(exc)) from None
+    return Stats(connection, ledger, sandbox)
+
+
+def pull_stats(project: Project, account: Account, *, since: date | None, until: date | None, now: datetime,
+               progress=None, say=print) -> tuple[PullResult, str]:
+    """Pull, join to the ledger's pushes, export to the ledger. Returns (result, where it came from)."""
+    from publisher.publish import push_records
+    from publisher.wechat.connect import connect
+
+    first, last, explicit = requested_days(since, until, now)
+    connection = connect(project, account, now)
+    try:
+        stats = open_stats(project, account, sandbox=connection.sandbox is not None)
+        say(f"pulling analytics for {account.label} from {connection.description}, {first} to {last}")
+        puller = Puller(connection.client, stats.connection, account.name, latest=latest_ready_day(now),
+                        progress=progress)
+        try:
+            puller.run(first, last, explicit=explicit)
+        finally:  # what was pulled before a failure is kept, so the next run resumes after it
+            result = puller.result
+            result.articles = join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
+            _export(stats, account, result)
+            stats.connection.close()
+        return result, connection.description
+    finally:
+        connection.close()
+
+
+def _export(stats: Stats, account: Account, result: PullResult) -> None:
+    """Commit the months that were pulled (and the article list) to the ledger branch."""
+    if not result.days:
+        return
+    files = export_files(stats.connection, account.name, result.months)
+    span = f"{min(result.days)}..{max(result.days)}"
+    stats.ledger.update(f"stats {account.name}: {span} ({result.calls} calls)", lambda snapshot: files)
+    with stats.connection:
+        remember_export(stats.connection, account.name, export_digest(stats.ledger.snapshot(), account.name))
+
+
+def report_sandbox(project: Project, account: Account) -> bool:
+    """Report on the sandbox's numbers only when there are no real ones: no credentials and no export."""
+    from publisher.ledger import LedgerError
+    from publisher.publish import open_ledger
+    from publisher.stats.export import folder
+    from publisher.wechat.connect import credentials_configured
+
+    if credentials_configured(account):
+        return False
+    try:
+        return not open_ledger(project).snapshot().list(folder(account.name))
+    except LedgerError:
+        return True
+
+
+def write_report(project: Project, account: Account, period: str, day: date, out: Path):
+    """(publisher.stats.report.Report, where the numbers came from)."""
+    from publisher.publish import push_records
+    from publisher.stats.report import build_report
+
+    stats = open_stats(project, account, sandbox=report_sandbox(project, account))
+    try:
+        join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
+        report = build_report(stats.connection, account.name, period, day, out,
+                              planned=planned_pushes(project), account_label=account.label)
+    finally:
+        stats.connection.close()
+    source = "the embedded sandbox's numbers" if stats.sandbox else "WeChat's numbers"
+    return report, f"{source} on {stats.where}"
+
+
+def planned_pushes(project: Project) -> list:
+    """The calendar's pushes of articles, with their titles, for the summary's "next week"."""
+    from publisher.calendar import CalendarError, load_calendar
+    from publisher.publish import article_titles
+    from publisher.stats.report import PlannedPush
+
+    try:
+        calendar = load_calendar(project)
+    except (CalendarError, OSError):
+        return []
+    titles = article_titles(project, calendar)
+    return [PlannedPush(push.at, push.mode, [titles.get(key, key) for key in push.articles])
+            for push in calendar.pushes if push.articles]
