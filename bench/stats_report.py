@@ -7,7 +7,7 @@ published over 2026, each with a daily row for the 60 days after publication (a 
 sources for every article-day, and the account's daily totals, sources and followers. Timed:
 
 - year: `build_report(..., "year", ...)`, all three files written (HTML with plotly.js embedded, Markdown,
-  figures.json). Target: median <= 5 s.
+  figures .json). Target: median <= 5 s.
 - month: the same for December, for comparison (no target).
 
 The first run of each pays for importing plotly; it is counted, as the CLI pays it too.

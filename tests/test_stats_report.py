@@ -249,7 +249,7 @@ def test_daily_series(report):
 
 
 def test_figures_json_is_written_beside_the_report(report):
-    written = json.loads((report.html_path.parent / "figures.json").read_text(encoding="utf-8"))
+    written = json.loads(report.html_path.with_suffix(".json").read_text(encoding="utf-8"))
     assert written == report.figures
     assert written["account_label"] == "艾克姆科技"
     assert written["generated_at"] == "2026-12-31T09:30:00+08:00"

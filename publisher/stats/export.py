@@ -1,7 +1,8 @@
 """The analytics database's git-friendly copy: JSON lines on the ledger branch, one file a month.
 
     stats/<account>/articles.jsonl     the articles the numbers belong to
-    stats/<account>/2026-12.jsonl      every daily row of December 2026, one JSON object a line
+    stats/<account>/2026-12.jsonl      every daily row of December 2026, one JSON object a line, its read
+                                       sources folded in: {"table": "article_daily", …, "sources": {…}}
 
 Lines are sorted and carry no timestamps of their own, so a re-pull that changes nothing changes no
 file, and a day WeChat revised shows in `git log -p` as exactly the lines that moved. WeChat keeps its
@@ -21,11 +22,10 @@ from collections.abc import Iterable
 TABLES = {
     "articles": ("msgid",),
     "account_daily": ("ref_date",),
-    "account_sources": ("ref_date", "source"),
     "article_daily": ("ref_date", "msgid"),
-    "article_sources": ("ref_date", "msgid", "source"),
     "pulled_days": ("ref_date", "endpoint"),
 }
+SOURCE_TABLES = {"account_daily": "account_sources", "article_daily": "article_sources"}  # folded into their days
 NOT_EXPORTED = {"account", "pulled_at"}  # pulled_at would change every file on every run
 INTEGER_COLUMNS = {"idx", "is_delay", "read_user", "share_user", "zaikan_user", "like_user", "comment_count",
                    "collection_user", "new_user", "cancel_user", "cumulate_user"}
@@ -57,17 +57,31 @@ def export_files(connection: sqlite3.Connection, account: str, months: Iterable[
 
 def _lines(connection: sqlite3.Connection, account: str, table: str, month: str | None) -> bytes:
     names = columns(connection, table)
-    order = ", ".join(TABLES[table])
     where, parameters = "account = ?", [account]
     if month is not None:
         where += " AND ref_date LIKE ?"
         parameters.append(f"{month}-%")
-    rows = connection.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where} ORDER BY {order}", parameters)
+    sources = _sources(connection, SOURCE_TABLES[table], where, parameters) if table in SOURCE_TABLES else {}
+    rows = connection.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where} "
+                              f"ORDER BY {', '.join(TABLES[table])}", parameters)
     out = []
     for row in rows:
         values = {"table": table, **{name: value for name, value in zip(names, row, strict=True) if value is not None}}
+        key = tuple(values[name] for name in TABLES[table])
+        if key in sources:
+            values["sources"] = sources[key]
         out.append(json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
     return "".join(out).encode("utf-8")
+
+
+def _sources(connection: sqlite3.Connection, table: str, where: str, parameters: list) -> dict[tuple, dict]:
+    """(the day row's key) → {source: readers}."""
+    keys = [name for name in columns(connection, table) if name not in ("source", "read_user")]
+    found: dict[tuple, dict] = defaultdict(dict)
+    for row in connection.execute(f"SELECT {', '.join(keys)}, source, read_user FROM {table} WHERE {where} "
+                                  "ORDER BY source", parameters):
+        found[tuple(row[:len(keys)])][row["source"]] = row["read_user"]
+    return found
 
 
 # ---- files → database ----------------------------------------------------------------------------
@@ -94,7 +108,7 @@ def sync_database(connection: sqlite3.Connection, account: str, snapshot, where:
             for table, values in _parse_file(path, snapshot.read_bytes(path) or b"", where):
                 rows[table].append(values)
     with connection:
-        for table in TABLES:
+        for table in [*TABLES, *SOURCE_TABLES.values()]:
             connection.execute(f"DELETE FROM {table} WHERE account = ?", (account,))
         for table, values in rows.items():
             _insert(connection, account, table, values)
@@ -107,6 +121,13 @@ def remember_export(connection: sqlite3.Connection, account: str, digest: str) -
 
 
 def _insert(connection: sqlite3.Connection, account: str, table: str, rows: list[dict]) -> None:
+    if table in SOURCE_TABLES:
+        keys = TABLES[table]
+        connection.executemany(
+            f"INSERT OR REPLACE INTO {SOURCE_TABLES[table]} (account, {', '.join(keys)}, source, read_user) "
+            f"VALUES ({', '.join('?' * (len(keys) + 3))})",
+            ([account, *(row[key] for key in keys), source, readers]
+             for row in rows for source, readers in (row.get("sources") or {}).items()))
     names = columns(connection, table)
     extra = ["pulled_at"] if table == "pulled_days" else []
     placeholders = ", ".join("?" * (len(names) + len(extra) + 1))
@@ -141,6 +162,14 @@ def _parse_line(line: str, at: str) -> tuple[str, dict]:
         if not isinstance(values.get(key), str) or not values[key]:
             raise ExportError(f"{at}: field '{key}' of a {table} row: expected a string, found {values.get(key)!r}")
     for name, value in values.items():
-        if name in INTEGER_COLUMNS and value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        if name in INTEGER_COLUMNS and value is not None and not _whole(value):
             raise ExportError(f"{at}: field '{name}': expected a whole number, found {value!r}")
+    sources = values.get("sources")
+    if sources is not None and not (table in SOURCE_TABLES and isinstance(sources, dict)
+                                    and all(isinstance(k, str) and _whole(v) for k, v in sources.items())):
+        raise ExportError(f"{at}: field 'sources': expected {{source: whole number}} on a daily row, found {sources!r}")
     return table, values
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -2,7 +2,7 @@
 
 `build_report` writes three files into a folder: an HTML page with KPI cards, plotly charts and the table of
 the period's articles (one self-contained file, plotly.js embedded once, so it opens offline and prints);
-the Markdown summary that goes into the weekly work report (周报); and `figures.json`, the key numbers the
+the Markdown summary that goes into the weekly work report (周报); and `report-….json`, the key numbers the
 other two are made of (also what `--format json` prints and what the tests check).
 
 Sums are done by SQLite (GROUP BY); Python only loops over days and over the period's articles.
@@ -349,7 +349,7 @@ def percent_change(current: float | None, previous: float | None) -> float | Non
 def build_report(connection: sqlite3.Connection, account: str, period: str, day: date, out_dir: Path, *,
                  planned: list[PlannedPush] = (), account_label: str = "",
                  generated_at: datetime | None = None) -> Report:
-    """Writes report-<account>-<period>-<label>.html and .md, and figures.json, into `out_dir`."""
+    """Writes report-<account>-<period>-<label>.html, .md and .json (the figures) into `out_dir`."""
     figures = collect_figures(connection, account, period, day)
     figures["account_label"] = account_label or account
     moment = generated_at or datetime.now().astimezone()
@@ -366,7 +366,7 @@ def build_report(connection: sqlite3.Connection, account: str, period: str, day:
     html_path.write_text(_render_html(figures, context), encoding="utf-8")
     markdown_path.write_text(_templates().get_template("report.md").render(
         context, upcoming=[_planned_view(p) for p in upcoming]), encoding="utf-8")
-    (out_dir / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n",
+    (out_dir / f"{stem}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")
     return Report(html_path=html_path, markdown_path=markdown_path, figures=figures)
 

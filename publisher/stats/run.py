@@ -112,7 +112,7 @@ def write_report(project: Project, account: Account, period: str, day: date, out
     try:
         join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
         report = build_report(stats.connection, account.name, period, day, out,
-                              planned=planned_pushes(project), account_label=account.label)
+                              planned=planned_pushes(project), account_label=account.name)
     finally:
         stats.connection.close()
     source = "the embedded sandbox's numbers" if stats.sandbox else "WeChat's numbers"
