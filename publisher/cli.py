@@ -620,6 +620,6 @@ def run_stats_report(args) -> int:
                          ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
     console = _console()
-    console.print(f"numbers from {where}")
+    console.print(f"numbers: {where}")
     console.print(f"report: [bold]{report.html_path}[/]\nsummary: [bold]{report.markdown_path}[/]")
     return EXIT_OK

@@ -62,7 +62,7 @@ def pull_stats(project: Project, account: Account, *, since: date | None, until:
     connection = connect(project, account, now)
     try:
         stats = open_stats(project, account, sandbox=connection.sandbox is not None)
-        say(f"pulling analytics for {account.label} from {connection.description}, {first} to {last}")
+        say(f"pulling analytics for {account.label}, {first} to {last}, from {connection.description}")
         puller = Puller(connection.client, stats.connection, account.name, latest=latest_ready_day(now),
                         progress=progress)
         try:
@@ -115,8 +115,8 @@ def write_report(project: Project, account: Account, period: str, day: date, out
                               planned=planned_pushes(project), account_label=account.name)
     finally:
         stats.connection.close()
-    source = "the embedded sandbox's numbers" if stats.sandbox else "WeChat's numbers"
-    return report, f"{source} on {stats.where}"
+    source = "the embedded sandbox's" if stats.sandbox else "WeChat's"
+    return report, f"{source}, from {stats.where}"
 
 
 def planned_pushes(project: Project) -> list:
