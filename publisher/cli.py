@@ -536,6 +536,7 @@ class _progress:
         self.enabled = enabled and sys.stderr.isatty()
         self.total = total
         self.description = description
+        self.progress = None
 
     def __enter__(self):
         if not self.enabled:
@@ -548,14 +549,14 @@ class _progress:
         return lambda: self.progress.advance(task)
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.progress is not None:
             self.progress.stop()
 
 
 def run_stats_pull(args) -> int:
     import json
 
-    from publisher.stats.pull import StatsError
+    from publisher.stats.pull import StatsError, StatsUsageError
     from publisher.stats.run import pull_stats
     from publisher.wechat.errors import WeChatError
 
@@ -574,7 +575,7 @@ def run_stats_pull(args) -> int:
                                    say=lambda line: None if args.format == "json" else console.print(line, markup=False))
     except StatsError as exc:
         _error(str(exc))
-        return EXIT_USAGE if str(exc).startswith("--") else EXIT_FINDINGS
+        return EXIT_USAGE if isinstance(exc, StatsUsageError) else EXIT_FINDINGS
     except WeChatError as exc:
         _error(f"WeChat: {exc}")
         return EXIT_FINDINGS

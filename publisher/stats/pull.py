@@ -37,7 +37,11 @@ ALL_SOURCES = 99999999
 
 
 class StatsError(Exception):
-    """Something the person running the pull must fix or know (bad dates, no datacube rights)."""
+    """Something the person running the pull must fix or know (no datacube rights, a damaged export)."""
+
+
+class StatsUsageError(StatsError):
+    """Days that cannot be asked for (in the future, before 2014-12-01, --since after --until)."""
 
 
 # ---- days ------------------------------------------------------------------------------------------
@@ -52,14 +56,14 @@ def requested_days(since: date | None, until: date | None, now: datetime) -> tup
     """(first, last, explicit): the range asked for, checked against what WeChat can have."""
     latest = latest_ready_day(now)
     if until is not None and until > latest:
-        raise StatsError(f"--until {until}: expected a day WeChat has numbers for, at most {latest} (yesterday, "
+        raise StatsUsageError(f"--until {until}: expected a day WeChat has numbers for, at most {latest} (yesterday, "
                          f"Beijing time, available after 08:00), found a day in the future")
     last = until or latest
     first = since or max(FIRST_DAY, last - timedelta(days=WINDOW_DAYS - 1))
     if since is not None and since > last:
-        raise StatsError(f"--since {since}: expected a day on or before {last}, found a later one")
+        raise StatsUsageError(f"--since {since}: expected a day on or before {last}, found a later one")
     if first < FIRST_DAY:
-        raise StatsError(f"--since {first}: expected {FIRST_DAY} or later (WeChat's analytics start then)")
+        raise StatsUsageError(f"--since {first}: expected {FIRST_DAY} or later (WeChat's analytics start then)")
     return first, last, since is not None or until is not None
 
 
@@ -96,22 +100,20 @@ class Writer:
     account: str
     days: list[str]
 
-    def clear(self, table: str, columns: tuple[str, ...]) -> None:
+    def _on_days(self, statement: str, extra: str = "") -> None:
         marks = ",".join("?" * len(self.days))
-        assignments = ", ".join(f"{column} = NULL" for column in columns)
-        self.connection.execute(f"UPDATE {table} SET {assignments} WHERE account = ? AND ref_date IN ({marks})",
+        self.connection.execute(f"{statement} WHERE account = ? AND ref_date IN ({marks}){extra}",
                                 (self.account, *self.days))
 
+    def clear(self, table: str, columns: tuple[str, ...]) -> None:
+        self._on_days(f"UPDATE {table} SET {', '.join(f'{column} = NULL' for column in columns)}")
+
     def delete(self, table: str) -> None:
-        marks = ",".join("?" * len(self.days))
-        self.connection.execute(f"DELETE FROM {table} WHERE account = ? AND ref_date IN ({marks})",
-                                (self.account, *self.days))
+        self._on_days(f"DELETE FROM {table}")
 
     def zero_fill(self, column: str) -> None:
         """An article missing from a day's list had none of it that day: 0, not unknown."""
-        marks = ",".join("?" * len(self.days))
-        self.connection.execute(f"UPDATE article_daily SET {column} = 0 WHERE account = ? AND ref_date IN ({marks}) "
-                                f"AND {column} IS NULL", (self.account, *self.days))
+        self._on_days(f"UPDATE article_daily SET {column} = 0", f" AND {column} IS NULL")
 
     def upsert(self, table: str, keys: tuple[str, ...], values: dict) -> None:
         names = ["account", *values]
