@@ -229,3 +229,22 @@ def test_a_fresh_checkout_rebuilds_the_database_and_reports_the_same_numbers(sit
     state = sandbox_state(sandbox)
     expected = sum(account_day(state, FIRST + timedelta(days=n))["read_user"] for n in range(10))
     assert before["totals"]["reads"] == expected
+
+
+def test_numbers_the_ledger_refused_are_recorded_by_the_next_pull(published, tmp_path):
+    origin_site, sandbox = published
+    sandbox.admin.clock_at_least(beijing(PULLED_AT))
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(origin_site), str(origin)], check=True)
+    site = tmp_path / "site"
+    subprocess.run(["git", "clone", "-q", str(origin), str(site)], check=True)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'ledger frozen' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    refused = pull(site, sandbox, "--since", "2026-11-28", "--until", "2026-11-30")
+    assert refused.returncode == 1 and "could not be recorded" in refused.stderr and "next pull" in refused.stderr
+    hook.unlink()
+    pulled(pull(site, sandbox, "--since", "2026-12-01", "--until", "2026-12-02"))  # December only …
+    november = subprocess.run(["git", "show", "publisher-ledger:stats/main/2026-11.jsonl"], cwd=origin,
+                              capture_output=True, text=True, check=True).stdout
+    assert '"ref_date":"2026-11-30"' in november  # … and the November the remote refused before

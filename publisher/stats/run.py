@@ -55,37 +55,58 @@ def open_stats(project: Project, account: Account, *, sandbox: bool) -> Stats:
 def pull_stats(project: Project, account: Account, *, since: date | None, until: date | None, now: datetime,
                progress=None, say=print) -> tuple[PullResult, str]:
     """Pull, join to the ledger's pushes, export to the ledger. Returns (result, where it came from)."""
-    from publisher.publish import push_records
     from publisher.wechat.connect import connect
 
     first, last, explicit = requested_days(since, until, now)
-    connection = connect(project, account, now)
+    wechat = connect(project, account, now)
     try:
-        stats = open_stats(project, account, sandbox=connection.sandbox is not None)
-        say(f"pulling analytics for {account.label}, {first} to {last}, from {connection.description}")
-        puller = Puller(connection.client, stats.connection, account.name, latest=latest_ready_day(now),
+        stats = open_stats(project, account, sandbox=wechat.sandbox is not None)
+        say(f"pulling analytics for {account.label}, {first} to {last}, from {wechat.description}")
+        puller = Puller(wechat.client, stats.connection, account.name, latest=latest_ready_day(now),
                         progress=progress)
         try:
             puller.run(first, last, explicit=explicit)
-        finally:  # what was pulled before a failure is kept, so the next run resumes after it
-            result = puller.result
-            result.articles = join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
-            _export(stats, account, result)
-            stats.connection.close()
-        return result, connection.description
+        finally:  # what was pulled before a failure is kept and exported, so the next run resumes after it
+            _join_and_export(stats, account, puller.result)
+        return puller.result, wechat.description
     finally:
-        connection.close()
+        wechat.close()
 
 
-def _export(stats: Stats, account: Account, result: PullResult) -> None:
-    """Commit the months that were pulled (and the article list) to the ledger branch."""
-    if not result.days:
-        return
-    files = export_files(stats.connection, account.name, result.months)
-    span = f"{min(result.days)}..{max(result.days)}"
-    stats.ledger.update(f"stats {account.name}: {span} ({result.calls} calls)", lambda snapshot: files)
+def _join_and_export(stats: Stats, account: Account, result: PullResult) -> None:
+    """Join the articles to the ledger's pushes, then commit the months that were pulled (and the article
+    list) to the ledger branch."""
+    from publisher.ledger import LedgerError
+    from publisher.publish import push_records
+
+    months = result.months | _unexported(stats, account)
+    try:
+        result.articles = join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
+        if months:
+            _remember_unexported(stats, account, months)  # until the commit below has landed
+            files = export_files(stats.connection, account.name, months)
+            span = f"{min(result.days)}..{max(result.days)}" if result.days else "months not recorded earlier"
+            stats.ledger.update(f"stats {account.name}: {span} ({result.calls} calls)", lambda snapshot: files)
+            with stats.connection:
+                _remember_unexported(stats, account, set())
+                remember_export(stats.connection, account.name, export_digest(stats.ledger.snapshot(), account.name))
+    except LedgerError as exc:
+        raise StatsError(f"the numbers were pulled but could not be recorded on {stats.where}: {exc}; the next "
+                         "pull records them") from None
+    finally:
+        stats.connection.close()
+
+
+def _unexported(stats: Stats, account: Account) -> set[str]:
+    row = stats.connection.execute("SELECT value FROM meta WHERE account = ? AND key = 'unexported'",
+                                   (account.name,)).fetchone()
+    return set(filter(None, row[0].split(","))) if row else set()
+
+
+def _remember_unexported(stats: Stats, account: Account, months: set[str]) -> None:
     with stats.connection:
-        remember_export(stats.connection, account.name, export_digest(stats.ledger.snapshot(), account.name))
+        stats.connection.execute("INSERT OR REPLACE INTO meta (account, key, value) VALUES (?, 'unexported', ?)",
+                                 (account.name, ",".join(sorted(months))))
 
 
 def report_sandbox(project: Project, account: Account) -> bool:
