@@ -39,16 +39,22 @@ def published(tmp_path_factory):
 
 
 @pytest.fixture
-def site(published, tmp_path):
-    """A fresh clone of the published site (its ledger included) and a sandbox at the published state."""
-    origin, sandbox = published
+def sandbox(published):
+    """The published sandbox, its datacube settings back to normal and its clock at PULLED_AT."""
+    running = published[1]
+    running.admin.datacube(delayed_days=[], current_api=True)
+    running.admin.set_account(verified=True)
+    running.admin.clock_at_least(beijing(PULLED_AT))
+    return running
+
+
+@pytest.fixture
+def site(published, sandbox, tmp_path):
+    """A fresh clone of the published site (its ledger included), and the sandbox."""
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    subprocess.run(["git", "clone", "-q", str(published[0]), str(clone)], check=True)
     subprocess.run(["git", "branch", "-q", "publisher-ledger", "origin/publisher-ledger"], cwd=clone, check=True)
     subprocess.run(["git", "remote", "remove", "origin"], cwd=clone, check=True)
-    sandbox.admin.datacube(delayed_days=[], current_api=True)
-    sandbox.admin.set_account(verified=True)
-    sandbox.admin.clock_at_least(beijing(PULLED_AT))
     return clone, sandbox
 
 
@@ -231,9 +237,8 @@ def test_a_fresh_checkout_rebuilds_the_database_and_reports_the_same_numbers(sit
     assert before["totals"]["reads"] == expected
 
 
-def test_numbers_the_ledger_refused_are_recorded_by_the_next_pull(published, tmp_path):
-    origin_site, sandbox = published
-    sandbox.admin.clock_at_least(beijing(PULLED_AT))
+def test_numbers_the_ledger_refused_are_recorded_by_the_next_pull(published, sandbox, tmp_path):
+    origin_site = published[0]
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(origin_site), str(origin)], check=True)
     site = tmp_path / "site"
