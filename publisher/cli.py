@@ -601,14 +601,15 @@ def run_stats_pull(args) -> int:
 
 def run_stats_report(args) -> int:
     import json
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from publisher.stats.pull import StatsError
     from publisher.stats.run import write_report
+    from publisher.stats.store import BEIJING
 
     project = _project(args)
     account = project.account(args.account)
-    day = args.date or (datetime.now(timezone(timedelta(hours=8))).date() - timedelta(days=1))
+    day = args.date or (datetime.now(BEIJING).date() - timedelta(days=1))
     out = args.out if args.out.is_absolute() else (args.directory or Path.cwd()) / args.out
     try:
         report, where = write_report(project, account, args.period, day, out)

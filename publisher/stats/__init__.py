@@ -1,1 +1,3 @@
-"""Analytics: pull WeChat's datacube numbers (pull.py), keep them (store.py, export.py), report on them (report.py)."""
+"""Analytics, one module a stage: pull.py (datacube → database), join.py (numbers → our articles, through
+the ledger), store.py (the SQLite schema), export.py (database ↔ JSON lines on the ledger branch),
+report.py (HTML and Markdown reports); run.py ties them to a project, an account and a ledger."""

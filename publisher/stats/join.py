@@ -9,11 +9,11 @@ recovered after a lost answer has no msg_data_id in its record: it is matched by
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-BEIJING = timezone(timedelta(hours=8))
+from publisher.stats.store import BEIJING, upsert
+
 DONE = ("published", "sent")  # push statuses whose articles readers can see
-LEDGER_MODES = {"mass": "mass", "publish": "publish"}
 
 
 def ledger_articles(records: dict[str, dict]) -> list[dict]:
@@ -31,7 +31,7 @@ def ledger_articles(records: dict[str, dict]) -> list[dict]:
             rows.append({"msg_data_id": str(record["msg_data_id"]) if record.get("msg_data_id") else None,
                          "idx": idx, "title": article.get("title"), "article_key": article.get("key"),
                          "push_id": push_id, "published_at": when, "publish_date": day,
-                         "publish_type": LEDGER_MODES.get(record.get("mode")),
+                         "publish_type": record.get("mode"),  # "publish" or "mass", as in the articles table
                          "url": urls[idx - 1] if idx <= len(urls) and urls[idx - 1] else None})
     return rows
 
@@ -44,16 +44,10 @@ def join_ledger(connection: sqlite3.Connection, account: str, records: dict[str,
             msgid = _msgid(connection, account, row)
             if msgid is None:
                 continue
-            values = {key: value for key, value in row.items() if value is not None and key != "msg_data_id"}
-            data_id = msgid.rpartition("_")[0]
-            names = ["account", "msgid", "msg_data_id", *values]
+            known = {key: value for key, value in row.items() if value is not None and key != "msg_data_id"}
+            values = {"account": account, "msgid": msgid, "msg_data_id": msgid.rpartition("_")[0], **known}
             # WeChat's own publication day (ref_date) wins over the planned one
-            updates = ", ".join(f"{name} = COALESCE({name}, excluded.{name})" if name == "publish_date"
-                                else f"{name} = excluded.{name}" for name in values)
-            connection.execute(
-                f"INSERT INTO articles ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT (account, msgid) DO UPDATE SET {updates}",
-                (account, msgid, data_id, *values.values()))
+            upsert(connection, "articles", ("account", "msgid"), values, keep=("publish_date",))
             matched += 1
     return matched
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
-BEIJING = timezone(timedelta(hours=8))
+from publisher.stats.store import BEIJING, upsert
+
 READY_AT = time(8, 0)  # a day's numbers appear the next morning, Beijing time
 FIRST_DAY = date(2014, 12, 1)  # datacube has nothing earlier
 WINDOW_DAYS = 30  # what a pull without --since looks at: WeChat's own retention is limited
@@ -116,12 +117,7 @@ class Writer:
         self._on_days(f"UPDATE article_daily SET {column} = 0", f" AND {column} IS NULL")
 
     def upsert(self, table: str, keys: tuple[str, ...], values: dict) -> None:
-        names = ["account", *values]
-        updates = ", ".join(f"{name} = excluded.{name}" for name in values if name not in keys) or "account = account"
-        self.connection.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-            f"ON CONFLICT ({', '.join(['account', *keys])}) DO UPDATE SET {updates}",
-            (self.account, *values.values()))
+        upsert(self.connection, table, ("account", *keys), {"account": self.account, **values})
 
     def article(self, msgid: str, **metadata) -> None:
         """Make sure the article has a row; fill in what this endpoint knows about it."""
@@ -311,29 +307,19 @@ class Puller:
         from publisher.wechat.errors import Unauthorized
 
         result = self.result = PullResult(first, last)
-        endpoints = CURRENT + FOLLOWERS
-        plan = self.plan(endpoints, first, last, explicit)
+        plan = self.plan(CURRENT + FOLLOWERS, first, last, explicit)
         tick = self.progress(len(plan)) if self.progress else (lambda: None)
-        for position, (endpoint, window) in enumerate(plan):
+        while plan:
+            endpoint, window = plan.pop(0)
             try:
                 self.pull_window(endpoint, window, result)
             except Unauthorized as exc:
-                if endpoint in FOLLOWERS or result.legacy:
+                if endpoint not in CURRENT:
                     raise self.no_rights(exc) from None
-                return self._run_legacy(plan[position:], first, last, explicit, result, tick)
-            tick()
-        return result
-
-    def _run_legacy(self, rest, first: date, last: date, explicit: bool, result: PullResult, tick) -> PullResult:
-        from publisher.wechat.errors import Unauthorized
-
-        result.legacy = True
-        followers = [item for item in rest if item[0] in FOLLOWERS]
-        for endpoint, window in self.plan(LEGACY, first, last, explicit) + followers:
-            try:
-                self.pull_window(endpoint, window, result)
-            except Unauthorized as exc:
-                raise self.no_rights(exc) from None
+                # only the legacy reports are open to this account: they replace the current ones
+                result.legacy = True
+                plan = self.plan(LEGACY, first, last, explicit) + [item for item in plan if item[0] in FOLLOWERS]
+                continue
             tick()
         return result
 

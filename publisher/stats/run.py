@@ -18,10 +18,11 @@ from publisher.stats.store import open_store
 
 @dataclass
 class Stats:
-    """The database of one account, loaded from the ledger branch `ledger` points at."""
+    """The database of one account, in step with `snapshot`, the ledger branch as it was when opened."""
 
     connection: sqlite3.Connection
     ledger: object
+    snapshot: object
     sandbox: bool
 
     @property
@@ -33,23 +34,25 @@ def database_path(project: Project, account: Account, sandbox: bool) -> Path:
     return project.cache_dir / "stats" / f"{account.name}{'-sandbox' if sandbox else ''}.sqlite"
 
 
-def open_stats(project: Project, account: Account, *, sandbox: bool) -> Stats:
-    """The account's database, rebuilt from the ledger's export when it is missing or behind."""
+def open_stats(project: Project, account: Account, *, sandbox: bool, ledger=None, snapshot=None) -> Stats:
+    """The account's database, rebuilt from the ledger's export when it is missing or behind. The ledger
+    (and a snapshot of it) may be given when the caller has read it already."""
     from publisher.ledger import LedgerError
     from publisher.publish import open_ledger
 
-    ledger = open_ledger(project, sandbox=sandbox)
+    ledger = ledger or open_ledger(project, sandbox=sandbox)
     path = database_path(project, account, sandbox)
     try:
         connection = open_store(path)
     except (ValueError, sqlite3.DatabaseError) as exc:
         raise StatsError(f"{path}: {exc}") from None
     try:
-        sync_database(connection, account.name, ledger.snapshot(), ledger.branch)
+        snapshot = snapshot or ledger.snapshot()
+        sync_database(connection, account.name, snapshot, ledger.branch)
     except (ExportError, LedgerError) as exc:
         connection.close()
         raise StatsError(str(exc)) from None
-    return Stats(connection, ledger, sandbox)
+    return Stats(connection, ledger, snapshot, sandbox)
 
 
 def pull_stats(project: Project, account: Account, *, since: date | None, until: date | None, now: datetime,
@@ -81,7 +84,7 @@ def _join_and_export(stats: Stats, account: Account, result: PullResult) -> None
 
     months = result.months | _unexported(stats, account)
     try:
-        result.articles = join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
+        result.articles = join_ledger(stats.connection, account.name, push_records(stats.snapshot, account))
         if months:
             _remember_unexported(stats, account, months)  # until the commit below has landed
             files = export_files(stats.connection, account.name, months)
@@ -109,19 +112,21 @@ def _remember_unexported(stats: Stats, account: Account, months: set[str]) -> No
                                  (account.name, ",".join(sorted(months))))
 
 
-def report_sandbox(project: Project, account: Account) -> bool:
-    """Report on the sandbox's numbers only when there are no real ones: no credentials and no export."""
+def open_report_stats(project: Project, account: Account) -> Stats:
+    """The real numbers, or the sandbox's when there are none: no credentials and no export on the branch."""
     from publisher.ledger import LedgerError
     from publisher.publish import open_ledger
     from publisher.stats.export import folder
     from publisher.wechat.connect import credentials_configured
 
-    if credentials_configured(account):
-        return False
+    ledger = open_ledger(project)
     try:
-        return not open_ledger(project).snapshot().list(folder(account.name))
-    except LedgerError:
-        return True
+        snapshot = ledger.snapshot()
+    except LedgerError as exc:
+        raise StatsError(str(exc)) from None
+    if credentials_configured(account) or snapshot.list(folder(account.name)):
+        return open_stats(project, account, sandbox=False, ledger=ledger, snapshot=snapshot)
+    return open_stats(project, account, sandbox=True)
 
 
 def write_report(project: Project, account: Account, period: str, day: date, out: Path):
@@ -129,9 +134,9 @@ def write_report(project: Project, account: Account, period: str, day: date, out
     from publisher.publish import push_records
     from publisher.stats.report import build_report
 
-    stats = open_stats(project, account, sandbox=report_sandbox(project, account))
+    stats = open_report_stats(project, account)
     try:
-        join_ledger(stats.connection, account.name, push_records(stats.ledger.snapshot(), account))
+        join_ledger(stats.connection, account.name, push_records(stats.snapshot, account))
         report = build_report(stats.connection, account.name, period, day, out,
                               planned=planned_pushes(project), account_label=account.name)
     finally:

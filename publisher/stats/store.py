@@ -8,9 +8,11 @@ Read sources are stored under the stable keys of SOURCES, whatever code the endp
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta, timezone
 from pathlib import Path
 
 SCHEMA_VERSION = 1
+BEIJING = timezone(timedelta(hours=8))  # WeChat's days (ref_date) are Beijing days
 
 # Where readers came from, as the reports name them.
 SOURCES = {
@@ -91,3 +93,13 @@ def open_store(path: Path | str) -> sqlite3.Connection:
     connection.executescript(SCHEMA)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return connection
+
+
+def upsert(connection: sqlite3.Connection, table: str, keys: tuple[str, ...], values: dict,
+           keep: tuple[str, ...] = ()) -> None:
+    """Insert the row, or update its other columns where a row with the same `keys` exists; the columns in
+    `keep` are only filled in where they are still NULL."""
+    updates = ", ".join(f"{name} = COALESCE({name}, excluded.{name})" if name in keep else f"{name} = excluded.{name}"
+                        for name in values if name not in keys) or f"{keys[0]} = {keys[0]}"
+    connection.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+                       f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}", tuple(values.values()))
